@@ -1,0 +1,28 @@
+// Errors thrown by foveal's C++ core. The Python bindings turn each class into the matching
+// built-in exception (TypeError, ValueError, MemoryError, RuntimeError), so argument checks
+// written once here read the same from C++ and from Python.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace foveal {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A wrong type or dtype: "dilate: image dtype int32 is not supported (uint8, ...)".
+class TypeError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A wrong shape, size or value: "erode: iterations must be >= 0, got -1".
+class ValueError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace foveal

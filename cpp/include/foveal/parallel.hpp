@@ -1,0 +1,32 @@
+// The CPU thread pool. parallel_for runs task(i) for i in [0, n) on up to get_num_threads()
+// threads, the calling thread among them, and returns when all are done; the first exception a
+// task throws is rethrown in the caller. Calls from several threads at once are safe, and so
+// are nested calls (the caller always works on its own tasks, so progress never waits on an
+// idle worker).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace foveal {
+
+// The number of cores this process may run on (its affinity mask), at least 1.
+int default_num_threads();
+
+// The default thread count for every call (n >= 1).
+void set_num_threads(int n);
+
+// The thread count for calls made from the calling thread only; 0 goes back to the default.
+void set_local_num_threads(int n);
+
+// What the next call from this thread will use.
+int get_num_threads();
+
+void parallel_for(std::int64_t n, const std::function<void(std::int64_t)>& task);
+
+// The same with a plain function pointer: kernels compiled for a particular instruction set
+// call this one, so that no inline library code built with their flags can be shared with
+// (and picked by the linker for) code that must run on any CPU.
+void parallel_for_raw(std::int64_t n, void (*task)(void* context, std::int64_t i), void* context);
+
+}  // namespace foveal

@@ -1,0 +1,486 @@
+// Erosion and dilation kernels, compiled once per instruction set (FOVEAL_ISA names the
+// namespace: baseline, avx2 or avx512) and chosen at run time by morphology.cpp.
+//
+//   dilate: out(y, x) = max over SE members (i, j) of in(y + i - ay, x + j - ax); erode: min.
+//
+// Shapes: rows of W pixels x C interleaved channels, any dtype of uint8/uint16/int16/f32/f64.
+// The image is cut into tiles (a band of output rows x a range of columns) that run in
+// parallel; a tile reads its input rows once, with the border applied, and keeps every
+// intermediate in a few hundred KiB so it stays in L2.
+//
+// Rectangles are separable: each input row gets a horizontal window of kw pixels by doubling
+// (windows of 1, 2, 4, ... pixels, each the op of two shifted copies of the last; then two
+// overlapping power-of-two windows make kw): ceil(log2 kw) vector ops per value, and each op is
+// a straight loop that the compiler vectorizes with this file's instruction set, for any
+// channel count. The vertical window of kh rows uses van Herk/Gil-Werman: rows in blocks of kh,
+// suffix ops within a block, prefix ops within the next, one op to combine: 3 ops per value
+// whatever kh is. (Doubling beats a SIMD van Herk scan along rows below ~64 pixels; the
+// vertical direction vectorizes across columns, so it gets the constant-time algorithm.)
+//
+// Any other SE is decomposed into horizontal runs: each distinct run length gets its
+// horizontal window as above, and the output is the op over runs of the shifted run windows.
+//
+// Floating-point min/max propagate NaN (as numpy.maximum and torch do), so a NaN in a window
+// always gives NaN. Everything here has internal linkage: see morph_plan.hpp.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "foveal/parallel.hpp"
+#include "morph_plan.hpp"
+
+#ifndef FOVEAL_ISA
+#error "FOVEAL_ISA must name the instruction-set namespace"
+#endif
+
+namespace foveal {
+namespace FOVEAL_ISA {
+namespace {
+
+using detail::MorphPlan;
+using detail::MorphRun;
+using i64 = std::int64_t;
+
+template <typename T>
+struct MaxOp {
+  static T f(T a, T b) { return a > b ? a : b; }
+};
+template <typename T>
+struct MinOp {
+  static T f(T a, T b) { return a < b ? a : b; }
+};
+template <>
+struct MaxOp<float> {
+  static float f(float a, float b) { return (a > b || a != a) ? a : b; }
+};
+template <>
+struct MaxOp<double> {
+  static double f(double a, double b) { return (a > b || a != a) ? a : b; }
+};
+template <>
+struct MinOp<float> {
+  static float f(float a, float b) { return (a < b || a != a) ? a : b; }
+};
+template <>
+struct MinOp<double> {
+  static double f(double a, double b) { return (a < b || a != a) ? a : b; }
+};
+
+// o[i] = op(a[i], a[i + shift]) for i < n.
+template <typename T, typename Op>
+void op_shifted(T* __restrict o, const T* __restrict a, i64 shift, i64 n) {
+  const T* __restrict b = a + shift;
+  for (i64 i = 0; i < n; ++i) o[i] = Op::f(a[i], b[i]);
+}
+
+// o[i] = op(a[i], b[i]).
+template <typename T, typename Op>
+void op_rows(T* __restrict o, const T* __restrict a, const T* __restrict b, i64 n) {
+  for (i64 i = 0; i < n; ++i) o[i] = Op::f(a[i], b[i]);
+}
+
+// o[i] = op(o[i], b[i]).
+template <typename T, typename Op>
+void op_into(T* __restrict o, const T* __restrict b, i64 n) {
+  for (i64 i = 0; i < n; ++i) o[i] = Op::f(o[i], b[i]);
+}
+
+// g[i] = op(g[i], b[i]); o[i] = op(o[i], g[i]).
+template <typename T, typename Op>
+void op_prefix_combine(T* __restrict o, T* __restrict g, const T* __restrict b, i64 n) {
+  for (i64 i = 0; i < n; ++i) {
+    const T gi = Op::f(g[i], b[i]);
+    g[i] = gi;
+    o[i] = Op::f(o[i], gi);
+  }
+}
+
+template <typename T>
+void copy_row(T* o, const T* a, i64 n) {
+  if (o != a) std::memcpy(o, a, static_cast<std::size_t>(n) * sizeof(T));
+}
+
+// Scratch memory of one tile, freed when the tile is done.
+struct Scratch {
+  void* p = nullptr;
+  explicit Scratch(std::size_t bytes) {
+    p = std::malloc(bytes > 0 ? bytes : 1);
+    if (!p) throw std::bad_alloc();
+  }
+  ~Scratch() { std::free(p); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+// Horizontal windows by doubling. `in` holds n + (w - 1) * C values (C = step); after the call
+// out[i] = op(in[i], in[i + C], ..., in[i + (w - 1) C]) for i < n. ping/pong hold as many
+// values as `in`. Returns out.
+template <typename T, typename Op>
+void horizontal_window(const T* in, T* out, i64 n, int w, int step, T* ping, T* pong) {
+  if (w == 1) {
+    copy_row(out, in, n);
+    return;
+  }
+  int p = 1;
+  while (2 * p <= w) p *= 2;  // the largest power of two <= w
+  const T* cur = in;
+  i64 len = n + static_cast<i64>(w - 1) * step;
+  int have = 1;
+  T* bufs[2] = {ping, pong};
+  int which = 0;
+  while (have < p) {
+    const i64 shift = static_cast<i64>(have) * step;
+    len -= shift;
+    // The last doubling writes straight into out when no final step follows.
+    T* dst = (2 * have == p && p == w) ? out : bufs[which];
+    op_shifted<T, Op>(dst, cur, shift, len);
+    cur = dst;
+    which ^= 1;
+    have *= 2;
+  }
+  if (p != w) op_shifted<T, Op>(out, cur, static_cast<i64>(w - p) * step, n);
+}
+
+// out[r] = op(rows[r], ..., rows[r + k - 1]) for r < m, over n values; rows holds m + k - 1
+// pointers. g is n values of scratch.
+template <typename T, typename Op>
+void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T* g) {
+  if (k == 1) {
+    for (i64 r = 0; r < m; ++r) copy_row(out[r], rows[r], n);
+    return;
+  }
+  if (k <= 3) {
+    for (i64 r = 0; r < m; ++r) {
+      op_rows<T, Op>(out[r], rows[r], rows[r + 1], n);
+      if (k == 3) op_into<T, Op>(out[r], rows[r + 2], n);
+    }
+    return;
+  }
+  // van Herk/Gil-Werman over blocks [s, s + k).
+  for (i64 s = 0; s < m; s += k) {
+    const i64 e = (s + k < m) ? s + k : m;
+    // Suffix ops of the block, written where they are needed: out[r] for r in [s, e).
+    if (e == s + k) {
+      copy_row(out[e - 1], rows[e - 1], n);
+    } else {
+      copy_row(g, rows[s + k - 1], n);
+      for (i64 r = s + k - 2; r >= e; --r) op_into<T, Op>(g, rows[r], n);
+      op_rows<T, Op>(out[e - 1], rows[e - 1], g, n);
+    }
+    for (i64 r = e - 2; r >= s; --r) op_rows<T, Op>(out[r], rows[r], out[r + 1], n);
+    // Prefix ops of the next block complete each window: out[r] covers rows r .. r + k - 1.
+    if (s + 1 < e) {
+      copy_row(g, rows[s + k], n);
+      op_into<T, Op>(out[s + 1], g, n);
+      for (i64 r = s + 2; r < e; ++r) op_prefix_combine<T, Op>(out[r], g, rows[r + k - 1], n);
+    }
+  }
+}
+
+template <typename T>
+struct Tiling {
+  i64 band = 0;  // output rows per tile
+  i64 width = 0;  // output pixels per tile
+  i64 n_bands = 0, n_cols = 0;
+};
+
+template <typename T>
+Tiling<T> choose_tiling(const MorphPlan& p, i64 H, i64 W, int C, int row_sets) {
+  Tiling<T> t;
+  i64 band = 4 * static_cast<i64>(p.kh);
+  if (band < 64) band = 64;
+  if (band > H) band = H;
+  // Keep the band's rows (row_sets of them per input row) within ~192 KiB.
+  const i64 budget = 192 * 1024;
+  const i64 per_px = static_cast<i64>(sizeof(T)) * C * (band + p.kh - 1) * row_sets;
+  i64 width = budget / (per_px > 0 ? per_px : 1);
+  if (width < 256) width = 256;
+  if (width >= W) width = W;
+  t.band = band;
+  t.width = width;
+  t.n_bands = (H + band - 1) / band;
+  t.n_cols = (W + width - 1) / width;
+  // Enough tiles to keep every thread busy on small images.
+  const i64 want = 4 * static_cast<i64>(get_num_threads());
+  while (t.n_bands * t.n_cols < want && t.band > 8) {
+    t.band = (t.band + 1) / 2;
+    t.n_bands = (H + t.band - 1) / t.band;
+  }
+  return t;
+}
+
+template <typename T, typename Op>
+class Morph {
+ public:
+  Morph(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst)
+      : p_(plan), src_(src), dst_(dst), H_(src.rows), W_(src.cols), C_(src.channels) {}
+
+  void run() {
+    // Distinct run lengths of a non-rect SE, each gets one horizontal window per input row.
+    n_lengths_ = 0;
+    if (!p_.rect) {
+      for (int i = 0; i < p_.n_runs; ++i) {
+        int found = -1;
+        for (int j = 0; j < n_lengths_; ++j)
+          if (lengths_[j] == p_.runs[i].len) found = j;
+        if (found < 0) {
+          if (n_lengths_ == kMaxLengths) throw_too_many();
+          lengths_[n_lengths_++] = p_.runs[i].len;
+        }
+      }
+    }
+    tiling_ = choose_tiling<T>(p_, H_, W_, C_, p_.rect ? 1 : n_lengths_);
+    parallel_for_raw(
+        tiling_.n_bands * tiling_.n_cols,
+        [](void* self, i64 t) { static_cast<Morph*>(self)->tile(t); }, this);
+  }
+
+ private:
+  static constexpr int kMaxLengths = 64;
+  [[noreturn]] static void throw_too_many() { throw std::bad_alloc(); }
+
+  const T* src_row(i64 y) const {
+    return reinterpret_cast<const T*>(static_cast<const char*>(src_.data) + y * src_.row_stride);
+  }
+  T* dst_row(i64 y) const {
+    return reinterpret_cast<T*>(static_cast<char*>(dst_.data) + y * dst_.row_stride);
+  }
+
+  // Fills `row` with `count` copies of the border pixel.
+  void fill_border(T* row, i64 count) const {
+    const T* px = static_cast<const T*>(p_.border_pixel);
+    for (i64 x = 0; x < count; ++x)
+      for (int c = 0; c < C_; ++c) row[x * C_ + c] = px[c];
+  }
+
+  // The input of virtual row y (a real row), pixels [x0, x0 + count), border applied: a
+  // pointer into the source where it lies inside, else built in `buf`.
+  const T* padded_row(i64 src_y, i64 x0, i64 count, T* buf) const {
+    const T* row = src_row(src_y);
+    if (x0 >= 0 && x0 + count <= W_) return row + x0 * C_;
+    const i64 in0 = x0 < 0 ? 0 : x0;
+    const i64 in1 = (x0 + count < W_) ? x0 + count : W_;
+    const T* px = static_cast<const T*>(p_.border_pixel);
+    for (i64 x = x0; x < x0 + count; ++x) {
+      if (x >= in0 && x < in1) {
+        x = in1 - 1;  // the inside span is copied at once below
+        continue;
+      }
+      const i64 sx = p_.col_map[x + p_.ax];
+      const T* from = sx >= 0 ? row + sx * C_ : px;
+      for (int c = 0; c < C_; ++c) buf[(x - x0) * C_ + c] = from[c];
+    }
+    if (in1 > in0)
+      std::memcpy(buf + (in0 - x0) * C_, row + in0 * C_,
+                  static_cast<std::size_t>((in1 - in0) * C_) * sizeof(T));
+    return buf;
+  }
+
+  void tile(i64 t) const {
+    const i64 bi = t / tiling_.n_cols, ci = t % tiling_.n_cols;
+    const i64 r0 = bi * tiling_.band;
+    const i64 r1 = (r0 + tiling_.band < H_) ? r0 + tiling_.band : H_;
+    const i64 c0 = ci * tiling_.width;
+    const i64 c1 = (c0 + tiling_.width < W_) ? c0 + tiling_.width : W_;
+    if (p_.rect)
+      rect_tile(r0, r1, c0, c1);
+    else
+      runs_tile(r0, r1, c0, c1);
+  }
+
+  void rect_tile(i64 r0, i64 r1, i64 c0, i64 c1) const {
+    const int kh = p_.kh, kw = p_.kw;
+    const i64 m = r1 - r0;                      // output rows
+    const i64 n = (c1 - c0) * C_;               // values per output row
+    const i64 plen = n + static_cast<i64>(kw - 1) * C_;  // values per padded input row
+    const i64 nb = m + kh - 1;                  // input rows
+    const bool direct_h = (kh == 1);  // the horizontal pass writes the output itself
+    std::size_t values = static_cast<std::size_t>(3 * plen + n);  // pad, ping, pong, g
+    values += static_cast<std::size_t>(n);  // the border row
+    if (!direct_h) values += static_cast<std::size_t>(nb * n);
+    const std::size_t ptr_bytes = static_cast<std::size_t>(nb + m) * sizeof(T*);
+    Scratch scratch(ptr_bytes + values * sizeof(T));
+    T** out = static_cast<T**>(scratch.p);  // pointers first: aligned
+    const T** rows = const_cast<const T**>(out + m);
+    T* pad = reinterpret_cast<T*>(static_cast<char*>(scratch.p) + ptr_bytes);
+    T* ping = pad + plen;
+    T* pong = ping + plen;
+    T* g = pong + plen;
+    T* border_row = g + n;
+    T* band = border_row + n;
+    fill_border(border_row, c1 - c0);
+    for (i64 r = 0; r < m; ++r) out[r] = dst_row(r0 + r) + c0 * C_;
+
+    for (i64 b = 0; b < nb; ++b) {
+      const i64 sy = p_.row_map[r0 + b];  // virtual row r0 - ay + b
+      if (sy < 0) {
+        // A constant row stays constant through the horizontal pass.
+        if (direct_h)
+          copy_row(out[b], border_row, n);
+        else
+          rows[b] = border_row;
+        continue;
+      }
+      if (kw == 1 && !direct_h) {
+        rows[b] = src_row(sy) + c0 * C_;
+        continue;
+      }
+      const T* in = padded_row(sy, c0 - p_.ax, (c1 - c0) + kw - 1, pad);
+      T* h = direct_h ? out[b] : band + b * n;
+      horizontal_window<T, Op>(in, h, n, kw, C_, ping, pong);
+      rows[b] = h;
+    }
+    if (!direct_h) vertical_window<T, Op>(rows, out, m, kh, n, g);
+  }
+
+  void runs_tile(i64 r0, i64 r1, i64 c0, i64 c1) const {
+    const int kh = p_.kh, kw = p_.kw;
+    const i64 m = r1 - r0;
+    const i64 n = (c1 - c0) * C_;
+    const i64 plen = n + static_cast<i64>(kw - 1) * C_;
+    const i64 nb = m + kh - 1;
+    const int nl = n_lengths_;
+    // Per length index li: window rows of nb x plen values (room for every shift dx).
+    std::size_t values = static_cast<std::size_t>(3 * plen + plen);  // pad, ping, pong, border
+    values += static_cast<std::size_t>(nl) * static_cast<std::size_t>(nb * plen);
+    const std::size_t ptr_bytes = static_cast<std::size_t>(nl * nb) * sizeof(T*);
+    Scratch scratch(ptr_bytes + values * sizeof(T));
+    const T** wrow = static_cast<const T**>(scratch.p);
+    T* pad = reinterpret_cast<T*>(static_cast<char*>(scratch.p) + ptr_bytes);
+    T* ping = pad + plen;
+    T* pong = ping + plen;
+    T* border_row = pong + plen;
+    T* win = border_row + plen;
+    fill_border(border_row, (c1 - c0) + kw - 1);
+
+    for (i64 b = 0; b < nb; ++b) {
+      const i64 sy = p_.row_map[r0 + b];
+      if (sy < 0) {
+        for (int li = 0; li < nl; ++li) wrow[li * nb + b] = border_row;
+        continue;
+      }
+      const T* in = padded_row(sy, c0 - p_.ax, (c1 - c0) + kw - 1, pad);
+      for (int li = 0; li < nl; ++li) {
+        const int len = lengths_[li];
+        if (len == 1 && in != pad) {
+          wrow[li * nb + b] = in;  // the source row itself
+          continue;
+        }
+        T* w = win + (static_cast<i64>(li) * nb + b) * plen;
+        horizontal_window<T, Op>(in, w, n + static_cast<i64>(kw - len) * C_, len, C_, ping, pong);
+        wrow[li * nb + b] = w;
+      }
+    }
+    for (i64 r = 0; r < m; ++r) {
+      T* o = dst_row(r0 + r) + c0 * C_;
+      for (int k = 0; k < p_.n_runs; ++k) {
+        const MorphRun& run = p_.runs[k];
+        int li = 0;
+        while (lengths_[li] != run.len) ++li;
+        const T* w = wrow[li * nb + r + run.dy] + static_cast<i64>(run.dx) * C_;
+        if (k == 0)
+          copy_row(o, w, n);
+        else
+          op_into<T, Op>(o, w, n);
+      }
+    }
+  }
+
+  const MorphPlan& p_;
+  ConstImageView src_;
+  ImageView dst_;
+  i64 H_, W_;
+  int C_;
+  int lengths_[kMaxLengths] = {};
+  int n_lengths_ = 0;
+  Tiling<T> tiling_;
+};
+
+template <typename T>
+void erode_dilate_typed(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
+  if (plan.dilate) {
+    Morph<T, MaxOp<T>> m(plan, src, dst);
+    m.run();
+  } else {
+    Morph<T, MinOp<T>> m(plan, src, dst);
+    m.run();
+  }
+}
+
+// a - b, saturated to the integer type's range as OpenCV's subtract does.
+inline std::uint8_t sub_sat(std::uint8_t a, std::uint8_t b) {
+  return static_cast<std::uint8_t>(a > b ? a - b : 0);
+}
+inline std::uint16_t sub_sat(std::uint16_t a, std::uint16_t b) {
+  return static_cast<std::uint16_t>(a > b ? a - b : 0);
+}
+inline std::int16_t sub_sat(std::int16_t a, std::int16_t b) {
+  const int d = static_cast<int>(a) - static_cast<int>(b);
+  return static_cast<std::int16_t>(d < -32768 ? -32768 : (d > 32767 ? 32767 : d));
+}
+inline float sub_sat(float a, float b) { return a - b; }
+inline double sub_sat(double a, double b) { return a - b; }
+
+struct SubtractJob {
+  ConstImageView a, b;
+  ImageView dst;
+};
+
+template <typename T>
+void subtract_typed(const ConstImageView& a, const ConstImageView& b, const ImageView& dst) {
+  SubtractJob job{a, b, dst};
+  constexpr i64 kRowsPerTask = 16;
+  parallel_for_raw(
+      (a.rows + kRowsPerTask - 1) / kRowsPerTask,
+      [](void* ctx, i64 t) {
+        const SubtractJob& j = *static_cast<SubtractJob*>(ctx);
+        const i64 n = j.a.cols * j.a.channels;
+        const i64 y1 = (t + 1) * kRowsPerTask < j.a.rows ? (t + 1) * kRowsPerTask : j.a.rows;
+        for (i64 y = t * kRowsPerTask; y < y1; ++y) {
+          const T* ra =
+              reinterpret_cast<const T*>(static_cast<const char*>(j.a.data) + y * j.a.row_stride);
+          const T* rb =
+              reinterpret_cast<const T*>(static_cast<const char*>(j.b.data) + y * j.b.row_stride);
+          T* ro = reinterpret_cast<T*>(static_cast<char*>(j.dst.data) + y * j.dst.row_stride);
+          for (i64 i = 0; i < n; ++i) ro[i] = sub_sat(ra[i], rb[i]);
+        }
+      },
+      &job);
+}
+
+}  // namespace
+
+void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src,
+                  const ImageView& dst) {
+  switch (src.dtype) {
+    case DType::u8:
+      return erode_dilate_typed<std::uint8_t>(plan, src, dst);
+    case DType::u16:
+      return erode_dilate_typed<std::uint16_t>(plan, src, dst);
+    case DType::s16:
+      return erode_dilate_typed<std::int16_t>(plan, src, dst);
+    case DType::f32:
+      return erode_dilate_typed<float>(plan, src, dst);
+    case DType::f64:
+      return erode_dilate_typed<double>(plan, src, dst);
+  }
+}
+
+void subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst) {
+  switch (a.dtype) {
+    case DType::u8:
+      return subtract_typed<std::uint8_t>(a, b, dst);
+    case DType::u16:
+      return subtract_typed<std::uint16_t>(a, b, dst);
+    case DType::s16:
+      return subtract_typed<std::int16_t>(a, b, dst);
+    case DType::f32:
+      return subtract_typed<float>(a, b, dst);
+    case DType::f64:
+      return subtract_typed<double>(a, b, dst);
+  }
+}
+
+}  // namespace FOVEAL_ISA
+}  // namespace foveal

@@ -1,0 +1,37 @@
+// The _cuda extension module. Built only when nvcc is found (FOVEAL_CUDA=AUTO|ON).
+#include <pybind11/pybind11.h>
+
+#include "device.hpp"
+#include "foveal/error.hpp"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_cuda, m) {
+  m.doc() = "foveal's CUDA kernels (private: use the foveal package)";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const foveal::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const foveal::ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const foveal::Error& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+  m.def("device_count", &foveal::cuda::device_count);
+  m.def("runtime_version", &foveal::cuda::runtime_version);
+  m.def("driver_version", &foveal::cuda::driver_version);
+  m.def(
+      "device_info",
+      [](int device) {
+        const foveal::cuda::DeviceInfo info = foveal::cuda::device_info(device);
+        py::dict d;
+        d["name"] = info.name;
+        d["compute_capability"] = py::make_tuple(info.major, info.minor);
+        d["multiprocessors"] = info.multiprocessors;
+        d["total_memory"] = info.total_memory;
+        return d;
+      },
+      py::arg("device") = 0);
+}

@@ -1,0 +1,25 @@
+"""foveal: fast vision and attention kernels for NumPy, CuPy and PyTorch arrays.
+
+>>> import foveal, numpy as np
+>>> img = (np.random.default_rng(0).random((480, 640)) * 255).astype(np.uint8)
+>>> edges = foveal.morphology(img, "gradient", foveal.structuring_element("ellipse", 5))
+"""
+
+from ._backend import _core
+from ._config import get_isa, get_num_threads, num_threads, set_isa, set_num_threads, show_config
+from .imgproc import dilate, erode, morphology, structuring_element
+
+__version__ = _core.version()
+
+__all__ = [
+    "dilate",
+    "erode",
+    "get_isa",
+    "get_num_threads",
+    "morphology",
+    "num_threads",
+    "set_isa",
+    "set_num_threads",
+    "show_config",
+    "structuring_element",
+]

@@ -1,0 +1,120 @@
+"""Any array in, the same kind of array out, without copies.
+
+``to_array`` turns the caller's object into a NumPy array (host memory) or a CuPy array
+(device memory) that shares its memory: NumPy and CuPy arrays as they are, torch tensors through
+``Tensor.numpy()`` or DLPack, anything with ``__cuda_array_interface__`` through CuPy, and any
+other ``__dlpack__`` / ``__array_interface__`` object through NumPy or CuPy by the device it lives
+on. ``wrap`` gives a result back in the caller's kind. Only lists and other non-array objects are
+refused, with a TypeError that names the argument.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_DLPACK_CPU = 1
+
+
+def _cupy():
+    try:
+        import cupy
+    except Exception:  # noqa: BLE001 - CuPy missing or without a usable CUDA runtime
+        return None
+    return cupy
+
+
+def is_cupy(arr) -> bool:
+    return type(arr).__module__.startswith("cupy")
+
+
+def _is_torch(obj) -> bool:
+    return type(obj).__module__.startswith("torch") and type(obj).__name__ in (
+        "Tensor",
+        "Parameter",
+    )
+
+
+class Kind:
+    """How to give a result back: as NumPy, CuPy or torch (on the input's device)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def wrap(self, arr):
+        if self.name == "torch":
+            import torch
+
+            if isinstance(arr, np.ndarray):
+                return torch.from_numpy(arr)
+            return torch.from_dlpack(arr)
+        return arr
+
+
+_NUMPY = Kind("numpy")
+_CUPY = Kind("cupy")
+_TORCH = Kind("torch")
+
+
+def to_array(obj, fn: str, name: str):
+    """``(array, kind)`` for ``obj``; the array shares ``obj``'s memory."""
+    if isinstance(obj, np.ndarray):
+        return obj, _NUMPY
+    if is_cupy(obj) and hasattr(obj, "__cuda_array_interface__"):
+        return obj, _CUPY
+    if _is_torch(obj):
+        t = obj.detach()
+        if t.device.type == "cpu":
+            if t.is_conj() or t.is_neg():
+                t = t.resolve_conj().resolve_neg()
+            try:
+                return t.numpy(), _TORCH
+            except TypeError as exc:  # e.g. bfloat16 has no NumPy dtype
+                raise TypeError(f"{fn}: {name} dtype {t.dtype} is not supported") from exc
+        cupy = _cupy()
+        if cupy is None:
+            raise TypeError(f"{fn}: {name} is a CUDA tensor but CuPy is not installed")
+        return cupy.from_dlpack(t), _TORCH
+    if hasattr(obj, "__cuda_array_interface__"):
+        cupy = _cupy()
+        if cupy is None:
+            raise TypeError(f"{fn}: {name} is a CUDA array but CuPy is not installed")
+        return cupy.asarray(obj), _CUPY
+    if hasattr(obj, "__dlpack__") and hasattr(obj, "__dlpack_device__"):
+        device_type = obj.__dlpack_device__()[0]
+        if device_type == _DLPACK_CPU:
+            return np.from_dlpack(obj), _NUMPY
+        cupy = _cupy()
+        if cupy is None:
+            raise TypeError(f"{fn}: {name} lives on a device but CuPy is not installed")
+        return cupy.from_dlpack(obj), _CUPY
+    if hasattr(obj, "__array_interface__") or hasattr(obj, "__array_struct__"):
+        return np.asarray(obj), _NUMPY
+    raise TypeError(
+        f"{fn}: {name} must be an array (NumPy, CuPy, torch or any DLPack object), "
+        f"got {type(obj).__name__}"
+    )
+
+
+def to_host(obj, fn: str, name: str) -> np.ndarray:
+    """A small parameter (a kernel mask, say) as a NumPy array, copied from the device if needed."""
+    arr, _ = to_array(obj, fn, name)
+    if is_cupy(arr):
+        return arr.get()
+    return arr
+
+
+def rows_contiguous(arr: np.ndarray) -> bool:
+    """Whether each row of an (H, W[, C]) array is one contiguous run of values, as the C++
+    kernels read them (the row stride itself may be anything, negative included)."""
+    item = arr.itemsize
+    if arr.ndim == 2:
+        return arr.shape[1] <= 1 or arr.strides[1] == item
+    c = arr.shape[2]
+    return (c <= 1 or arr.strides[2] == item) and (arr.shape[1] <= 1 or arr.strides[1] == c * item)
+
+
+def kernel_input(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself where the kernels can read it, else one contiguous copy."""
+    return arr if rows_contiguous(arr) else np.ascontiguousarray(arr)

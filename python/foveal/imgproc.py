@@ -1,0 +1,167 @@
+"""Image functions: the thin layer that validates, normalizes, dispatches and wraps.
+
+Morphology follows cv2.erode / cv2.dilate / cv2.morphologyEx number for number, with NumPy's
+conventions for sizes: a kernel size and an anchor are (rows, cols), where OpenCV writes
+(width, height) and (x, y).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dispatch as dsp
+from . import _validate as val
+from ._backend import _core
+
+__all__ = ["dilate", "erode", "morphology", "structuring_element"]
+
+_SHAPES = ("rect", "ellipse", "cross")
+_OPS = ("erode", "dilate", "open", "close", "gradient", "tophat", "blackhat")
+_MAX_KSIZE = 1 << 16
+
+
+def structuring_element(shape: str, ksize, anchor=None) -> np.ndarray:
+    """A 0/1 uint8 mask of ``shape`` "rect", "ellipse" or "cross", as cv2.getStructuringElement.
+
+    ``ksize`` is an int or (rows, cols); ``anchor`` (row, col) only places a cross's bar
+    (default: the centre).
+
+    >>> foveal.structuring_element("cross", 3)
+    array([[0, 1, 0],
+           [1, 1, 1],
+           [0, 1, 0]], dtype=uint8)
+    """
+    fn = "structuring_element"
+    if not isinstance(shape, str) or shape.lower() not in _SHAPES:
+        raise ValueError(f"{fn}: shape must be one of {', '.join(_SHAPES)}; got {shape!r}")
+    h, w = val.as_pair(ksize, fn, "ksize", minimum=1, maximum=_MAX_KSIZE)
+    ay, ax = _anchor(anchor, h, w, fn)
+    return _core.structuring_element(shape.lower(), h, w, ay, ax)
+
+
+def _anchor(anchor, kh: int, kw: int, fn: str) -> tuple[int, int]:
+    if anchor is None:
+        return -1, -1
+    ay, ax = val.as_pair(anchor, fn, "anchor", minimum=-1)
+    if ay >= kh or ax >= kw:
+        raise ValueError(f"{fn}: anchor {(ay, ax)} is outside the {kh}x{kw} kernel")
+    return ay, ax
+
+
+def _kernel_mask(kernel, fn: str) -> np.ndarray:
+    """An int k (k x k rectangle), a (rows, cols) pair (rectangle) or any 0/1 array."""
+    if kernel is None:
+        kernel = 3
+    if isinstance(kernel, (int, np.integer, tuple, list)) and not isinstance(kernel, bool):
+        h, w = val.as_pair(kernel, fn, "kernel", minimum=1, maximum=_MAX_KSIZE)
+        return np.ones((h, w), np.uint8)
+    mask = dsp.to_host(kernel, fn, "kernel")
+    if mask.ndim != 2:
+        raise ValueError(f"{fn}: kernel must be 2-D, got {mask.ndim}-D shape {mask.shape}")
+    if mask.size == 0:
+        raise ValueError(f"{fn}: kernel must not be empty, got shape {mask.shape}")
+    if mask.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: kernel must be a 0/1 array, got dtype {mask.dtype}")
+    if mask.dtype.kind == "f" and np.isnan(mask).any():
+        raise ValueError(f"{fn}: kernel must not contain NaN")
+    mask = np.ascontiguousarray(mask != 0, dtype=np.uint8)
+    if not mask.any():
+        raise ValueError(f"{fn}: kernel must have at least one non-zero element")
+    return mask
+
+
+def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
+    arr, kind = dsp.to_array(image, fn, "image")
+    val.check_image(arr, fn, "image", val.IMAGE_DTYPES_BOOL)
+    mask = _kernel_mask(kernel, fn)
+    ay, ax = _anchor(anchor, mask.shape[0], mask.shape[1], fn)
+    iterations = val.as_int(iterations, fn, "iterations", minimum=0, maximum=1 << 20)
+    border = val.border_name(border, fn, allow_default=True)
+    channels = arr.shape[2] if arr.ndim == 3 else 1
+    values = val.border_values(border_value, channels, arr.dtype, fn)
+    out_arr = None
+    if out is not None:
+        out_arr, _ = dsp.to_array(out, fn, "out")
+        val.check_out(out_arr, arr.shape, arr.dtype, fn)
+        if dsp.is_cupy(out_arr) != dsp.is_cupy(arr):
+            raise TypeError(f"{fn}: out must live on the same device as image")
+
+    if dsp.is_cupy(arr):
+        from ._cupy import morphology as cupy_morph
+
+        res = cupy_morph.morphology(op, arr, mask, (ay, ax), iterations, border, values)
+        if out_arr is not None:
+            out_arr[...] = res
+            return out
+        return kind.wrap(res)
+
+    binary = arr.dtype == np.bool_
+    src = dsp.kernel_input(arr)
+    target = out_arr if out_arr is not None and dsp.rows_contiguous(out_arr) else None
+    if target is None:
+        target = np.empty(arr.shape, arr.dtype)
+    view = (lambda a: a.view(np.uint8)) if binary else (lambda a: a)
+    _core.morphology(op, view(src), view(target), mask, ay, ax, iterations, border, values, binary)
+    if out_arr is not None:
+        if target is not out_arr:
+            out_arr[...] = target
+        return out
+    return kind.wrap(target)
+
+
+def erode(image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0,
+          out=None):
+    """Erosion: each pixel becomes the minimum of its neighbourhood under ``kernel``.
+
+    Same numbers as ``cv2.erode(image, kernel, anchor=(x, y), iterations=..., borderType=...)``.
+
+    image: (H, W) or (H, W, C) array of uint8, uint16, int16, float32, float64 or bool (NumPy,
+        CuPy, torch or any DLPack object; the result is of the same kind).
+    kernel: an int k (k x k rectangle), a (rows, cols) pair (rectangle), or a 2-D 0/1 array such
+        as ``structuring_element("ellipse", 5)``.
+    anchor: (row, col) of the kernel's reference point; default the centre.
+    iterations: how many times to apply it (0 copies).
+    border: "default" (the outside never wins), "constant" (``border_value``, a scalar or one
+        per channel), "replicate", "reflect", "reflect101" or "wrap" ("nearest" and "mirror"
+        are scipy's names for replicate and reflect101).
+    out: an array of the image's shape and dtype to write to (may be the image itself).
+
+    >>> img = np.zeros((5, 5), np.uint8); img[1:4, 1:4] = 9
+    >>> foveal.erode(img, 3)[2, 2], foveal.erode(img, 3)[1, 1]
+    (9, 0)
+    """
+    return _run("erode", "erode", image, kernel, anchor, iterations, border, border_value, out)
+
+
+def dilate(image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0,
+           out=None):
+    """Dilation: each pixel becomes the maximum of its neighbourhood under ``kernel``.
+
+    Same numbers as ``cv2.dilate``; the arguments are those of :func:`erode`.
+
+    >>> img = np.zeros((5, 5), np.uint8); img[2, 2] = 7
+    >>> foveal.dilate(img, foveal.structuring_element("cross", 3))[1:4, 1:4]
+    array([[0, 7, 0],
+           [7, 7, 7],
+           [0, 7, 0]], dtype=uint8)
+    """
+    return _run("dilate", "dilate", image, kernel, anchor, iterations, border, border_value, out)
+
+
+def morphology(image, op: str, kernel=3, *, anchor=None, iterations=1, border="default",
+               border_value=0, out=None):
+    """A morphological operation, as ``cv2.morphologyEx``.
+
+    op: "erode", "dilate", "open" (erode then dilate), "close" (dilate then erode), "gradient"
+        (dilate - erode), "tophat" (image - open) or "blackhat" (close - image); integer
+        differences saturate as in OpenCV. Each erode and dilate runs ``iterations`` times.
+    The other arguments are those of :func:`erode`.
+
+    >>> img = np.zeros((7, 7), np.uint8); img[3, 3] = 5   # a speck
+    >>> int(foveal.morphology(img, "open", 3).max())       # opening removes it
+    0
+    """
+    if not isinstance(op, str) or op.lower() not in _OPS:
+        raise ValueError(f"morphology: op must be one of {', '.join(_OPS)}; got {op!r}")
+    return _run("morphology", op.lower(), image, kernel, anchor, iterations, border,
+                border_value, out)
