@@ -178,35 +178,43 @@ void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T
   }
 }
 
-template <typename T>
+// How the image is split: tasks are chunks of rows (times column ranges, only when a row is so
+// wide that the ring of horizontal windows would spill out of L2). A task walks its rows in
+// bands; each input row's horizontal windows are computed once, into a ring buffer that holds
+// one band plus the kh - 1 rows the next band shares with it.
 struct Tiling {
-  i64 band = 0;  // output rows per tile
-  i64 width = 0;  // output pixels per tile
-  i64 n_bands = 0, n_cols = 0;
+  i64 band = 0;        // output rows per vertical pass
+  i64 chunk_rows = 0;  // output rows per task
+  i64 n_chunks = 0;
+  i64 col_width = 0;   // output pixels per task
+  i64 n_cols = 0;
 };
 
-template <typename T>
-Tiling<T> choose_tiling(const MorphPlan& p, i64 H, i64 W, int C, int row_sets) {
-  Tiling<T> t;
-  i64 band = 4 * static_cast<i64>(p.kh);
-  if (band < 64) band = 64;
+Tiling choose_tiling(const MorphPlan& p, i64 H, i64 W, int C, i64 elem, int row_sets) {
+  Tiling t;
+  i64 band = 2 * static_cast<i64>(p.kh);
+  if (band < 32) band = 32;
   if (band > H) band = H;
-  // Keep the band's rows (row_sets of them per input row) within ~192 KiB.
-  const i64 budget = 192 * 1024;
-  const i64 per_px = static_cast<i64>(sizeof(T)) * C * (band + p.kh - 1) * row_sets;
-  i64 width = budget / (per_px > 0 ? per_px : 1);
-  if (width < 256) width = 256;
-  if (width >= W) width = W;
   t.band = band;
-  t.width = width;
-  t.n_bands = (H + band - 1) / band;
+  const i64 ring_rows = band + p.kh - 1;
+  const i64 budget = 512 * 1024;
+  i64 width = budget / (elem * C * ring_rows * (row_sets > 0 ? row_sets : 1));
+  if (width < 256) width = 256;
+  if (width > W) width = W;
+  t.col_width = width;
   t.n_cols = (W + width - 1) / width;
-  // Enough tiles to keep every thread busy on small images.
-  const i64 want = 4 * static_cast<i64>(get_num_threads());
-  while (t.n_bands * t.n_cols < want && t.band > 8) {
-    t.band = (t.band + 1) / 2;
-    t.n_bands = (H + t.band - 1) / t.band;
+  const i64 threads = get_num_threads();
+  i64 chunks = 1;
+  if (threads > 1) {
+    // A few tasks per thread for balance, but not so many that the kh - 1 rows each task
+    // recomputes matter.
+    chunks = (4 * threads + t.n_cols - 1) / t.n_cols;
+    const i64 max_chunks = H / (2 * band) > 0 ? H / (2 * band) : 1;
+    if (chunks > max_chunks) chunks = max_chunks;
+    if (chunks < 1) chunks = 1;
   }
+  t.chunk_rows = (H + chunks - 1) / chunks;
+  t.n_chunks = (H + t.chunk_rows - 1) / t.chunk_rows;
   return t;
 }
 
@@ -217,7 +225,7 @@ class Morph {
       : p_(plan), src_(src), dst_(dst), H_(src.rows), W_(src.cols), C_(src.channels) {}
 
   void run() {
-    // Distinct run lengths of a non-rect SE, each gets one horizontal window per input row.
+    // Distinct run lengths of a non-rect SE: each gets one horizontal window per input row.
     n_lengths_ = 0;
     if (!p_.rect) {
       for (int i = 0; i < p_.n_runs; ++i) {
@@ -230,10 +238,11 @@ class Morph {
         }
       }
     }
-    tiling_ = choose_tiling<T>(p_, H_, W_, C_, p_.rect ? 1 : n_lengths_);
+    tiling_ = choose_tiling(p_, H_, W_, C_, static_cast<i64>(sizeof(T)),
+                            p_.rect ? 1 : n_lengths_);
     parallel_for_raw(
-        tiling_.n_bands * tiling_.n_cols,
-        [](void* self, i64 t) { static_cast<Morph*>(self)->tile(t); }, this);
+        tiling_.n_chunks * tiling_.n_cols,
+        [](void* self, i64 t) { static_cast<Morph*>(self)->task(t); }, this);
   }
 
  private:
@@ -247,138 +256,172 @@ class Morph {
     return reinterpret_cast<T*>(static_cast<char*>(dst_.data) + y * dst_.row_stride);
   }
 
-  // Fills `row` with `count` copies of the border pixel.
+  // `count` copies of the border pixel.
   void fill_border(T* row, i64 count) const {
     const T* px = static_cast<const T*>(p_.border_pixel);
-    for (i64 x = 0; x < count; ++x)
-      for (int c = 0; c < C_; ++c) row[x * C_ + c] = px[c];
-  }
-
-  // The input of virtual row y (a real row), pixels [x0, x0 + count), border applied: a
-  // pointer into the source where it lies inside, else built in `buf`.
-  const T* padded_row(i64 src_y, i64 x0, i64 count, T* buf) const {
-    const T* row = src_row(src_y);
-    if (x0 >= 0 && x0 + count <= W_) return row + x0 * C_;
-    const i64 in0 = x0 < 0 ? 0 : x0;
-    const i64 in1 = (x0 + count < W_) ? x0 + count : W_;
-    const T* px = static_cast<const T*>(p_.border_pixel);
-    for (i64 x = x0; x < x0 + count; ++x) {
-      if (x >= in0 && x < in1) {
-        x = in1 - 1;  // the inside span is copied at once below
-        continue;
-      }
-      const i64 sx = p_.col_map[x + p_.ax];
-      const T* from = sx >= 0 ? row + sx * C_ : px;
-      for (int c = 0; c < C_; ++c) buf[(x - x0) * C_ + c] = from[c];
+    for (int c = 0; c < C_; ++c) row[c] = px[c];
+    i64 have = 1;
+    while (have < count) {
+      const i64 take = (have < count - have) ? have : count - have;
+      std::memcpy(row + have * C_, row, static_cast<std::size_t>(take * C_) * sizeof(T));
+      have += take;
     }
-    if (in1 > in0)
-      std::memcpy(buf + (in0 - x0) * C_, row + in0 * C_,
-                  static_cast<std::size_t>((in1 - in0) * C_) * sizeof(T));
-    return buf;
   }
 
-  void tile(i64 t) const {
-    const i64 bi = t / tiling_.n_cols, ci = t % tiling_.n_cols;
-    const i64 r0 = bi * tiling_.band;
-    const i64 r1 = (r0 + tiling_.band < H_) ? r0 + tiling_.band : H_;
-    const i64 c0 = ci * tiling_.width;
-    const i64 c1 = (c0 + tiling_.width < W_) ? c0 + tiling_.width : W_;
+  // Per-task buffers for horizontal windows: a padded copy of a few edge pixels and the two
+  // ping-pong rows of the doubling.
+  struct Work {
+    T* pad;
+    T* ping;
+    T* pong;
+  };
+
+  // out[(x - xb) C + c] = op over pixels x .. x + w - 1 of source row `row` (border applied),
+  // for x in [xb, xe). Windows inside the image read the source directly; only the few at the
+  // edges go through a padded copy.
+  void hwindow(const T* row, i64 xb, i64 xe, int w, T* out, const Work& wk) const {
+    i64 mid0 = xb > 0 ? xb : 0;
+    i64 mid1 = W_ - w + 1;
+    if (xe < mid1) mid1 = xe;
+    if (mid1 <= mid0) {
+      edge_window(row, xb, xe, w, out, wk);
+      return;
+    }
+    if (xb < mid0) edge_window(row, xb, mid0, w, out, wk);
+    horizontal_window<T, Op>(row + mid0 * C_, out + (mid0 - xb) * C_, (mid1 - mid0) * C_, w, C_,
+                             wk.ping, wk.pong);
+    if (mid1 < xe) edge_window(row, mid1, xe, w, out + (mid1 - xb) * C_, wk);
+  }
+
+  void edge_window(const T* row, i64 a, i64 b, int w, T* out, const Work& wk) const {
+    const T* px = static_cast<const T*>(p_.border_pixel);
+    const i64 count = (b - a) + w - 1;
+    for (i64 i = 0; i < count; ++i) {
+      const i64 sx = p_.col_map[a + i + p_.ax];
+      const T* from = sx >= 0 ? row + sx * C_ : px;
+      for (int c = 0; c < C_; ++c) wk.pad[i * C_ + c] = from[c];
+    }
+    horizontal_window<T, Op>(wk.pad, out, (b - a) * C_, w, C_, wk.ping, wk.pong);
+  }
+
+  void task(i64 t) const {
+    const i64 ri = t / tiling_.n_cols, ci = t % tiling_.n_cols;
+    const i64 r0 = ri * tiling_.chunk_rows;
+    const i64 r1 = (r0 + tiling_.chunk_rows < H_) ? r0 + tiling_.chunk_rows : H_;
+    const i64 c0 = ci * tiling_.col_width;
+    const i64 c1 = (c0 + tiling_.col_width < W_) ? c0 + tiling_.col_width : W_;
     if (p_.rect)
-      rect_tile(r0, r1, c0, c1);
+      rect_chunk(r0, r1, c0, c1);
     else
-      runs_tile(r0, r1, c0, c1);
+      runs_chunk(r0, r1, c0, c1);
   }
 
-  void rect_tile(i64 r0, i64 r1, i64 c0, i64 c1) const {
+  void rect_chunk(i64 r0, i64 r1, i64 c0, i64 c1) const {
     const int kh = p_.kh, kw = p_.kw;
-    const i64 m = r1 - r0;                      // output rows
-    const i64 n = (c1 - c0) * C_;               // values per output row
+    const i64 n = (c1 - c0) * C_;                        // values per output row
     const i64 plen = n + static_cast<i64>(kw - 1) * C_;  // values per padded input row
-    const i64 nb = m + kh - 1;                  // input rows
+    const i64 band = tiling_.band;
+    const i64 cap = band + kh - 1;  // ring rows
     const bool direct_h = (kh == 1);  // the horizontal pass writes the output itself
-    std::size_t values = static_cast<std::size_t>(3 * plen + n);  // pad, ping, pong, g
-    values += static_cast<std::size_t>(n);  // the border row
-    if (!direct_h) values += static_cast<std::size_t>(nb * n);
-    const std::size_t ptr_bytes = static_cast<std::size_t>(nb + m) * sizeof(T*);
+    const bool ring = !direct_h && kw > 1;
+    std::size_t values = static_cast<std::size_t>(3 * plen + n + n);  // pad, ping, pong, g, border
+    if (ring) values += static_cast<std::size_t>(cap * n);
+    const std::size_t ptr_bytes = static_cast<std::size_t>(2 * cap + band) * sizeof(T*);
     Scratch scratch(ptr_bytes + values * sizeof(T));
     T** out = static_cast<T**>(scratch.p);  // pointers first: aligned
-    const T** rows = const_cast<const T**>(out + m);
-    T* pad = reinterpret_cast<T*>(static_cast<char*>(scratch.p) + ptr_bytes);
-    T* ping = pad + plen;
-    T* pong = ping + plen;
-    T* g = pong + plen;
+    const T** slot = const_cast<const T**>(out + band);
+    const T** rows = slot + cap;
+    Work wk;
+    wk.pad = reinterpret_cast<T*>(static_cast<char*>(scratch.p) + ptr_bytes);
+    wk.ping = wk.pad + plen;
+    wk.pong = wk.ping + plen;
+    T* g = wk.pong + plen;
     T* border_row = g + n;
-    T* band = border_row + n;
+    T* ring_rows = border_row + n;
     fill_border(border_row, c1 - c0);
-    for (i64 r = 0; r < m; ++r) out[r] = dst_row(r0 + r) + c0 * C_;
+    const i64 xb = c0 - p_.ax, xe = c1 - p_.ax;
 
-    for (i64 b = 0; b < nb; ++b) {
-      const i64 sy = p_.row_map[r0 + b];  // virtual row r0 - ay + b
-      if (sy < 0) {
-        // A constant row stays constant through the horizontal pass.
-        if (direct_h)
-          copy_row(out[b], border_row, n);
+    if (direct_h) {
+      for (i64 r = r0; r < r1; ++r) {
+        const i64 sy = p_.row_map[r];
+        T* o = dst_row(r) + c0 * C_;
+        if (sy < 0)
+          copy_row(o, border_row, n);
         else
-          rows[b] = border_row;
-        continue;
+          hwindow(src_row(sy), xb, xe, kw, o, wk);
       }
-      if (kw == 1 && !direct_h) {
-        rows[b] = src_row(sy) + c0 * C_;
-        continue;
-      }
-      const T* in = padded_row(sy, c0 - p_.ax, (c1 - c0) + kw - 1, pad);
-      T* h = direct_h ? out[b] : band + b * n;
-      horizontal_window<T, Op>(in, h, n, kw, C_, ping, pong);
-      rows[b] = h;
+      return;
     }
-    if (!direct_h) vertical_window<T, Op>(rows, out, m, kh, n, g);
+    i64 have = r0;  // rows [r0, have) of the ring are computed
+    for (i64 r = r0; r < r1; r += band) {
+      const i64 m = (r + band < r1) ? band : r1 - r;
+      const i64 need = r + m + kh - 1;
+      for (i64 idx = have; idx < need; ++idx) {
+        const i64 sy = p_.row_map[idx];  // virtual row idx - ay
+        const i64 s = idx % cap;
+        if (sy < 0) {
+          slot[s] = border_row;  // a constant row stays constant
+        } else if (!ring) {
+          slot[s] = src_row(sy) + c0 * C_;  // kw == 1: the source row itself
+        } else {
+          T* h = ring_rows + s * n;
+          hwindow(src_row(sy), xb, xe, kw, h, wk);
+          slot[s] = h;
+        }
+      }
+      have = need;
+      for (i64 b = 0; b < m + kh - 1; ++b) rows[b] = slot[(r + b) % cap];
+      for (i64 b = 0; b < m; ++b) out[b] = dst_row(r + b) + c0 * C_;
+      vertical_window<T, Op>(rows, out, m, kh, n, g);
+    }
   }
 
-  void runs_tile(i64 r0, i64 r1, i64 c0, i64 c1) const {
+  void runs_chunk(i64 r0, i64 r1, i64 c0, i64 c1) const {
     const int kh = p_.kh, kw = p_.kw;
-    const i64 m = r1 - r0;
     const i64 n = (c1 - c0) * C_;
     const i64 plen = n + static_cast<i64>(kw - 1) * C_;
-    const i64 nb = m + kh - 1;
     const int nl = n_lengths_;
-    // Per length index li: window rows of nb x plen values (room for every shift dx).
-    std::size_t values = static_cast<std::size_t>(3 * plen + plen);  // pad, ping, pong, border
-    values += static_cast<std::size_t>(nl) * static_cast<std::size_t>(nb * plen);
-    const std::size_t ptr_bytes = static_cast<std::size_t>(nl * nb) * sizeof(T*);
+    const i64 cap = kh;  // rows r .. r + kh - 1 make output row r
+    std::size_t values = static_cast<std::size_t>(4 * plen);  // pad, ping, pong, border
+    values += static_cast<std::size_t>(nl) * static_cast<std::size_t>(cap * plen);
+    const std::size_t ptr_bytes = static_cast<std::size_t>(nl * cap) * sizeof(T*);
     Scratch scratch(ptr_bytes + values * sizeof(T));
-    const T** wrow = static_cast<const T**>(scratch.p);
-    T* pad = reinterpret_cast<T*>(static_cast<char*>(scratch.p) + ptr_bytes);
-    T* ping = pad + plen;
-    T* pong = ping + plen;
-    T* border_row = pong + plen;
+    const T** slot = static_cast<const T**>(scratch.p);
+    Work wk;
+    wk.pad = reinterpret_cast<T*>(static_cast<char*>(scratch.p) + ptr_bytes);
+    wk.ping = wk.pad + plen;
+    wk.pong = wk.ping + plen;
+    T* border_row = wk.pong + plen;
     T* win = border_row + plen;
     fill_border(border_row, (c1 - c0) + kw - 1);
+    const i64 xb = c0 - p_.ax;
+    const bool inside = xb >= 0 && c1 - p_.ax + kw - 1 <= W_;
 
-    for (i64 b = 0; b < nb; ++b) {
-      const i64 sy = p_.row_map[r0 + b];
-      if (sy < 0) {
-        for (int li = 0; li < nl; ++li) wrow[li * nb + b] = border_row;
-        continue;
-      }
-      const T* in = padded_row(sy, c0 - p_.ax, (c1 - c0) + kw - 1, pad);
-      for (int li = 0; li < nl; ++li) {
-        const int len = lengths_[li];
-        if (len == 1 && in != pad) {
-          wrow[li * nb + b] = in;  // the source row itself
-          continue;
+    i64 have = r0;
+    for (i64 r = r0; r < r1; ++r) {
+      for (i64 idx = have; idx < r + kh; ++idx) {
+        const i64 sy = p_.row_map[idx];
+        const i64 s = idx % cap;
+        for (int li = 0; li < nl; ++li) {
+          const int len = lengths_[li];
+          if (sy < 0) {
+            slot[li * cap + s] = border_row;
+          } else if (len == 1 && inside) {
+            slot[li * cap + s] = src_row(sy) + xb * C_;  // the source row itself
+          } else {
+            T* w = win + (static_cast<i64>(li) * cap + s) * plen;
+            hwindow(src_row(sy), xb, c1 - p_.ax + kw - len, len, w, wk);
+            slot[li * cap + s] = w;
+          }
         }
-        T* w = win + (static_cast<i64>(li) * nb + b) * plen;
-        horizontal_window<T, Op>(in, w, n + static_cast<i64>(kw - len) * C_, len, C_, ping, pong);
-        wrow[li * nb + b] = w;
       }
-    }
-    for (i64 r = 0; r < m; ++r) {
-      T* o = dst_row(r0 + r) + c0 * C_;
+      have = r + kh;
+      T* o = dst_row(r) + c0 * C_;
       for (int k = 0; k < p_.n_runs; ++k) {
         const MorphRun& run = p_.runs[k];
         int li = 0;
         while (lengths_[li] != run.len) ++li;
-        const T* w = wrow[li * nb + r + run.dy] + static_cast<i64>(run.dx) * C_;
+        const T* w = slot[li * cap + (r + run.dy) % cap] + static_cast<i64>(run.dx) * C_;
         if (k == 0)
           copy_row(o, w, n);
         else
@@ -394,7 +437,7 @@ class Morph {
   int C_;
   int lengths_[kMaxLengths] = {};
   int n_lengths_ = 0;
-  Tiling<T> tiling_;
+  Tiling tiling_;
 };
 
 template <typename T>
