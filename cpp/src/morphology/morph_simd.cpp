@@ -67,13 +67,6 @@ struct MinOp<double> {
   static double f(double a, double b) { return (a < b || a != a) ? a : b; }
 };
 
-// o[i] = op(a[i], a[i + shift]) for i < n.
-template <typename T, typename Op>
-void op_shifted(T* __restrict o, const T* __restrict a, i64 shift, i64 n) {
-  const T* __restrict b = a + shift;
-  for (i64 i = 0; i < n; ++i) o[i] = Op::f(a[i], b[i]);
-}
-
 // o[i] = op(a[i], b[i]).
 template <typename T, typename Op>
 void op_rows(T* __restrict o, const T* __restrict a, const T* __restrict b, i64 n) {
@@ -113,33 +106,100 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
-// Horizontal windows by doubling. `in` holds n + (w - 1) * C values (C = step); after the call
-// out[i] = op(in[i], in[i + C], ..., in[i + (w - 1) C]) for i < n. ping/pong hold as many
-// values as `in`. Returns out.
+// o[i] = op over j < K of a[i + shift[j]]: one pass, K loads per value.
+template <typename T, typename Op, int K>
+void op_shifts(T* __restrict o, const T* __restrict a, const i64* shift, i64 n) {
+  i64 sh[K];
+  for (int j = 0; j < K; ++j) sh[j] = shift[j];
+  for (i64 i = 0; i < n; ++i) {
+    T v = a[i + sh[0]];
+    for (int j = 1; j < K; ++j) v = Op::f(v, a[i + sh[j]]);
+    o[i] = v;
+  }
+}
+
+template <typename T, typename Op>
+void op_shifts_n(T* o, const T* a, const i64* shift, int k, i64 n) {
+  switch (k) {
+    case 1: return op_shifts<T, Op, 1>(o, a, shift, n);
+    case 2: return op_shifts<T, Op, 2>(o, a, shift, n);
+    case 3: return op_shifts<T, Op, 3>(o, a, shift, n);
+    case 4: return op_shifts<T, Op, 4>(o, a, shift, n);
+    case 5: return op_shifts<T, Op, 5>(o, a, shift, n);
+    case 6: return op_shifts<T, Op, 6>(o, a, shift, n);
+    case 7: return op_shifts<T, Op, 7>(o, a, shift, n);
+    default: return op_shifts<T, Op, 8>(o, a, shift, n);
+  }
+}
+
+// o[i] = op over j < K of rows[j][i] (rows may alias each other, never o).
+template <typename T, typename Op, int K>
+void op_rows_k(T* o, const T* const* rows, i64 n) {
+  const T* r[K];
+  for (int j = 0; j < K; ++j) r[j] = rows[j];
+#pragma GCC ivdep
+  for (i64 i = 0; i < n; ++i) {
+    T v = r[0][i];
+    for (int j = 1; j < K; ++j) v = Op::f(v, r[j][i]);
+    o[i] = v;
+  }
+}
+
+// o = op over `count` rows, eight at a time; with `into`, o itself takes part.
+template <typename T, typename Op>
+void op_rows_n(T* o, const T* const* rows, int count, i64 n, bool into) {
+  const T* group[8];
+  int j = 0;
+  while (j < count) {
+    int g = 0;
+    if (into) group[g++] = o;
+    while (g < 8 && j < count) group[g++] = rows[j++];
+    switch (g) {
+      case 1: copy_row(o, group[0], n); break;
+      case 2: op_rows_k<T, Op, 2>(o, group, n); break;
+      case 3: op_rows_k<T, Op, 3>(o, group, n); break;
+      case 4: op_rows_k<T, Op, 4>(o, group, n); break;
+      case 5: op_rows_k<T, Op, 5>(o, group, n); break;
+      case 6: op_rows_k<T, Op, 6>(o, group, n); break;
+      case 7: op_rows_k<T, Op, 7>(o, group, n); break;
+      default: op_rows_k<T, Op, 8>(o, group, n); break;
+    }
+    into = true;
+  }
+}
+
+// Horizontal windows. `in` holds n + (w - 1) C values (C = step); afterwards
+// out[i] = op(in[i], in[i + C], ..., in[i + (w - 1) C]) for i < n. Windows of up to 8 pixels
+// take one pass of w loads; wider ones grow by fours (windows of 4, 16, 64 ... pixels, each
+// the op of four shifted copies of the last: one pass each), and a last pass joins at most
+// four overlapping power-of-four windows into w. ping/pong hold as many values as `in`.
 template <typename T, typename Op>
 void horizontal_window(const T* in, T* out, i64 n, int w, int step, T* ping, T* pong) {
-  if (w == 1) {
-    copy_row(out, in, n);
+  i64 shift[8];
+  if (w <= 8) {
+    for (int j = 0; j < w; ++j) shift[j] = static_cast<i64>(j) * step;
+    op_shifts_n<T, Op>(out, in, shift, w, n);
     return;
   }
-  int p = 1;
-  while (2 * p <= w) p *= 2;  // the largest power of two <= w
   const T* cur = in;
   i64 len = n + static_cast<i64>(w - 1) * step;
-  int have = 1;
+  i64 p = 1;  // cur holds windows of p pixels
   T* bufs[2] = {ping, pong};
   int which = 0;
-  while (have < p) {
-    const i64 shift = static_cast<i64>(have) * step;
-    len -= shift;
-    // The last doubling writes straight into out when no final step follows.
-    T* dst = (2 * have == p && p == w) ? out : bufs[which];
-    op_shifted<T, Op>(dst, cur, shift, len);
+  while (4 * p <= w) {
+    for (int j = 0; j < 4; ++j) shift[j] = j * p * step;
+    len -= 3 * p * step;
+    T* dst = (4 * p == w) ? out : bufs[which];
+    op_shifts<T, Op, 4>(dst, cur, shift, len);
     cur = dst;
     which ^= 1;
-    have *= 2;
+    p *= 4;
   }
-  if (p != w) op_shifted<T, Op>(out, cur, static_cast<i64>(w - p) * step, n);
+  if (p == w) return;
+  const int q = static_cast<int>((w + p - 1) / p);  // windows of p that cover w, <= 4
+  for (int j = 0; j < q - 1; ++j) shift[j] = j * p * step;
+  shift[q - 1] = (w - p) * step;
+  op_shifts_n<T, Op>(out, cur, shift, q, n);
 }
 
 // out[r] = op(rows[r], ..., rows[r + k - 1]) for r < m, over n values; rows holds m + k - 1
@@ -150,11 +210,8 @@ void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T
     for (i64 r = 0; r < m; ++r) copy_row(out[r], rows[r], n);
     return;
   }
-  if (k <= 3) {
-    for (i64 r = 0; r < m; ++r) {
-      op_rows<T, Op>(out[r], rows[r], rows[r + 1], n);
-      if (k == 3) op_into<T, Op>(out[r], rows[r + 2], n);
-    }
+  if (k <= 8) {  // k loads and one store per value beat van Herk's passes
+    for (i64 r = 0; r < m; ++r) op_rows_n<T, Op>(out[r], rows + r, k, n, false);
     return;
   }
   // van Herk/Gil-Werman over blocks [s, s + k).
@@ -277,31 +334,31 @@ class Morph {
   };
 
   // out[(x - xb) C + c] = op over pixels x .. x + w - 1 of source row `row` (border applied),
-  // for x in [xb, xe). Windows inside the image read the source directly; only the few at the
-  // edges go through a padded copy.
+  // for x in [xb, xe). Where every window lies inside the image the source is read directly;
+  // otherwise the row is first copied with its border (the outside pixels one by one, the
+  // inside at once): one memcpy per row is cheaper than doubling on short edge segments.
   void hwindow(const T* row, i64 xb, i64 xe, int w, T* out, const Work& wk) const {
-    i64 mid0 = xb > 0 ? xb : 0;
-    i64 mid1 = W_ - w + 1;
-    if (xe < mid1) mid1 = xe;
-    if (mid1 <= mid0) {
-      edge_window(row, xb, xe, w, out, wk);
+    const i64 x1 = xe + w - 1;  // one past the last input pixel
+    if (xb >= 0 && x1 <= W_) {
+      horizontal_window<T, Op>(row + xb * C_, out, (xe - xb) * C_, w, C_, wk.ping, wk.pong);
       return;
     }
-    if (xb < mid0) edge_window(row, xb, mid0, w, out, wk);
-    horizontal_window<T, Op>(row + mid0 * C_, out + (mid0 - xb) * C_, (mid1 - mid0) * C_, w, C_,
-                             wk.ping, wk.pong);
-    if (mid1 < xe) edge_window(row, mid1, xe, w, out + (mid1 - xb) * C_, wk);
-  }
-
-  void edge_window(const T* row, i64 a, i64 b, int w, T* out, const Work& wk) const {
     const T* px = static_cast<const T*>(p_.border_pixel);
-    const i64 count = (b - a) + w - 1;
-    for (i64 i = 0; i < count; ++i) {
-      const i64 sx = p_.col_map[a + i + p_.ax];
+    const i64 in0 = xb > 0 ? xb : 0;
+    const i64 in1 = x1 < W_ ? x1 : W_;
+    for (i64 x = xb; x < x1; ++x) {
+      if (x == in0 && in1 > in0) {
+        std::memcpy(wk.pad + (in0 - xb) * C_, row + in0 * C_,
+                    static_cast<std::size_t>((in1 - in0) * C_) * sizeof(T));
+        x = in1 - 1;
+        continue;
+      }
+      const i64 sx = p_.col_map[x + p_.ax];
       const T* from = sx >= 0 ? row + sx * C_ : px;
-      for (int c = 0; c < C_; ++c) wk.pad[i * C_ + c] = from[c];
+      T* to = wk.pad + (x - xb) * C_;
+      for (int c = 0; c < C_; ++c) to[c] = from[c];
     }
-    horizontal_window<T, Op>(wk.pad, out, (b - a) * C_, w, C_, wk.ping, wk.pong);
+    horizontal_window<T, Op>(wk.pad, out, (xe - xb) * C_, w, C_, wk.ping, wk.pong);
   }
 
   void task(i64 t) const {
@@ -384,9 +441,10 @@ class Morph {
     const i64 cap = kh;  // rows r .. r + kh - 1 make output row r
     std::size_t values = static_cast<std::size_t>(4 * plen);  // pad, ping, pong, border
     values += static_cast<std::size_t>(nl) * static_cast<std::size_t>(cap * plen);
-    const std::size_t ptr_bytes = static_cast<std::size_t>(nl * cap) * sizeof(T*);
+    const std::size_t ptr_bytes = static_cast<std::size_t>(nl * cap + p_.n_runs) * sizeof(T*);
     Scratch scratch(ptr_bytes + values * sizeof(T));
     const T** slot = static_cast<const T**>(scratch.p);
+    const T** run_rows = slot + nl * cap;
     Work wk;
     wk.pad = reinterpret_cast<T*>(static_cast<char*>(scratch.p) + ptr_bytes);
     wk.ping = wk.pad + plen;
@@ -421,12 +479,9 @@ class Morph {
         const MorphRun& run = p_.runs[k];
         int li = 0;
         while (lengths_[li] != run.len) ++li;
-        const T* w = slot[li * cap + (r + run.dy) % cap] + static_cast<i64>(run.dx) * C_;
-        if (k == 0)
-          copy_row(o, w, n);
-        else
-          op_into<T, Op>(o, w, n);
+        run_rows[k] = slot[li * cap + (r + run.dy) % cap] + static_cast<i64>(run.dx) * C_;
       }
+      op_rows_n<T, Op>(o, run_rows, p_.n_runs, n, false);
     }
   }
 
