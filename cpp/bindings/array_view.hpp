@@ -41,12 +41,10 @@ View image_view(Array& a, const char* fn, const char* arg) {
   v.cols = a.shape(1);
   v.channels = a.ndim() == 3 ? static_cast<int>(a.shape(2)) : 1;
   v.row_stride = a.strides(0);
-  const bool rows_contiguous =
-      (a.ndim() == 2 && (a.strides(1) == item || v.cols == 1)) ||
-      (a.ndim() == 3 && (a.strides(2) == item || v.channels == 1) &&
-       (a.strides(1) == item * v.channels || v.cols == 1));
-  if (!rows_contiguous)
-    throw ValueError(std::string(fn) + ": " + arg + " rows must be contiguous");
+  const bool rows_contiguous = (a.ndim() == 2 && (a.strides(1) == item || v.cols == 1)) ||
+                               (a.ndim() == 3 && (a.strides(2) == item || v.channels == 1) &&
+                                (a.strides(1) == item * v.channels || v.cols == 1));
+  if (!rows_contiguous) throw ValueError(std::string(fn) + ": " + arg + " rows must be contiguous");
   return v;
 }
 

@@ -85,7 +85,7 @@ def show_config(file=None) -> dict:
         "compiler": _core.compiler(),
         "cpu_isa": _core.active_isa(),
         "cpu_isa_detected": _core.detected_isa(),
-        "cpu_isas_built": _core.supported_isas(),
+        "cpu_isas_usable": _core.supported_isas(),
         "threads": _core.get_num_threads(),
         "cuda_module_built": _cuda is not None,
         "cuda_runtime": _cuda.runtime_version() if _cuda is not None else None,

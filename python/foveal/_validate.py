@@ -92,9 +92,7 @@ def border_values(value, channels: int, dtype: np.dtype, fn: str) -> list[float]
             )
     else:
         if not isinstance(value, numbers.Real):
-            raise TypeError(
-                f"{fn}: border_value must be a number, got {type(value).__name__}"
-            )
+            raise TypeError(f"{fn}: border_value must be a number, got {type(value).__name__}")
         values = [float(value)]
     if dtype.kind != "f" and any(np.isnan(v) for v in values):
         raise ValueError(f"{fn}: border_value must not be NaN for {dtype} images")

@@ -2,7 +2,10 @@
 
 Morphology follows cv2.erode / cv2.dilate / cv2.morphologyEx number for number, with NumPy's
 conventions for sizes: a kernel size and an anchor are (rows, cols), where OpenCV writes
-(width, height) and (x, y).
+(width, height) and (x, y). Two deliberate differences: a scalar ``border_value`` applies to
+every channel (cv2's binding reads a scalar v as (v, 0, 0, 0); pass a tuple for that), and NaN
+propagates through min and max as in NumPy and torch (OpenCV's result depends on where in the
+window the NaN sits).
 """
 
 from __future__ import annotations
@@ -109,8 +112,9 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
     return kind.wrap(target)
 
 
-def erode(image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0,
-          out=None):
+def erode(
+    image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0, out=None
+):
     """Erosion: each pixel becomes the minimum of its neighbourhood under ``kernel``.
 
     Same numbers as ``cv2.erode(image, kernel, anchor=(x, y), iterations=..., borderType=...)``.
@@ -133,8 +137,9 @@ def erode(image, kernel=3, *, anchor=None, iterations=1, border="default", borde
     return _run("erode", "erode", image, kernel, anchor, iterations, border, border_value, out)
 
 
-def dilate(image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0,
-           out=None):
+def dilate(
+    image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0, out=None
+):
     """Dilation: each pixel becomes the maximum of its neighbourhood under ``kernel``.
 
     Same numbers as ``cv2.dilate``; the arguments are those of :func:`erode`.
@@ -148,8 +153,17 @@ def dilate(image, kernel=3, *, anchor=None, iterations=1, border="default", bord
     return _run("dilate", "dilate", image, kernel, anchor, iterations, border, border_value, out)
 
 
-def morphology(image, op: str, kernel=3, *, anchor=None, iterations=1, border="default",
-               border_value=0, out=None):
+def morphology(
+    image,
+    op: str,
+    kernel=3,
+    *,
+    anchor=None,
+    iterations=1,
+    border="default",
+    border_value=0,
+    out=None,
+):
     """A morphological operation, as ``cv2.morphologyEx``.
 
     op: "erode", "dilate", "open" (erode then dilate), "close" (dilate then erode), "gradient"
@@ -163,5 +177,6 @@ def morphology(image, op: str, kernel=3, *, anchor=None, iterations=1, border="d
     """
     if not isinstance(op, str) or op.lower() not in _OPS:
         raise ValueError(f"morphology: op must be one of {', '.join(_OPS)}; got {op!r}")
-    return _run("morphology", op.lower(), image, kernel, anchor, iterations, border,
-                border_value, out)
+    return _run(
+        "morphology", op.lower(), image, kernel, anchor, iterations, border, border_value, out
+    )

@@ -5,7 +5,8 @@
 //   reflect     fedcba|abcdefgh|hgfedcb
 //   reflect101  gfedcb|abcdefgh|gfedcba
 //   wrap        cdefgh|abcdefgh|abcdefg
-//   default     morphology only: the outside never wins (constant +inf for erode, -inf for dilate)
+//   default     morphology only: the outside never wins (the dtype's largest value for erode,
+//               its lowest for dilate: OpenCV's default, finite for floats)
 #pragma once
 
 #include <cstdint>

@@ -32,8 +32,8 @@ struct StructuringElement {
 };
 
 // cv2.getStructuringElement's shapes; anchor (-1 = centre) only places a cross's bar.
-StructuringElement structuring_element(MorphShape shape, int height, int width,
-                                       int anchor_y = -1, int anchor_x = -1);
+StructuringElement structuring_element(MorphShape shape, int height, int width, int anchor_y = -1,
+                                       int anchor_x = -1);
 
 struct MorphOptions {
   int anchor_y = -1;  // -1: the centre, height / 2

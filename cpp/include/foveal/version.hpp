@@ -6,5 +6,7 @@
 #define FOVEAL_VERSION_STRING "0.1.0"
 
 namespace foveal {
-inline const char* version() { return FOVEAL_VERSION_STRING; }
+inline const char* version() {
+  return FOVEAL_VERSION_STRING;
+}
 }  // namespace foveal

@@ -75,11 +75,17 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
-bool isa_supported(Isa isa) { return cpu_has(isa); }
+bool isa_supported(Isa isa) {
+  return cpu_has(isa);
+}
 
-Isa detected_isa() { return best_supported(); }
+Isa detected_isa() {
+  return best_supported();
+}
 
-Isa active_isa() { return static_cast<Isa>(active().load(std::memory_order_relaxed)); }
+Isa active_isa() {
+  return static_cast<Isa>(active().load(std::memory_order_relaxed));
+}
 
 void set_active_isa(Isa isa) {
   if (!cpu_has(isa)) {

@@ -110,7 +110,9 @@ class Pool {
 // Never destroyed: detached workers may still wait on it while the process exits.
 Pool* pool_instance = new Pool();
 
-void reset_pool_after_fork() { pool_instance = new Pool(); }
+void reset_pool_after_fork() {
+  pool_instance = new Pool();
+}
 
 std::atomic<int> global_threads{0};
 thread_local int local_threads = 0;

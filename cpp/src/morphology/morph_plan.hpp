@@ -18,9 +18,9 @@ struct MorphRun {
 
 struct MorphPlan {
   bool dilate = true;
-  bool rect = true;      // the SE is a full kh x kw rectangle: separable passes
-  int kh = 1, kw = 1;    // SE size
-  int ay = 0, ax = 0;    // anchor
+  bool rect = true;                // the SE is a full kh x kw rectangle: separable passes
+  int kh = 1, kw = 1;              // SE size
+  int ay = 0, ax = 0;              // anchor
   const MorphRun* runs = nullptr;  // non-rect SEs: every run, any order
   int n_runs = 0;
   // Source row (col) read at virtual row y (col x) is row_map[y + ay] (col_map[x + ax]), or the
@@ -35,12 +35,12 @@ struct MorphPlan {
 }  // namespace foveal
 
 // Declares the kernels of one instruction-set namespace.
-#define FOVEAL_DECLARE_MORPH_KERNELS(isa)                                                    \
-  namespace foveal {                                                                         \
-  namespace isa {                                                                            \
-  void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src,                \
-                    const ImageView& dst);                                                   \
-  /* dst = a - b, saturating for integers (a, b, dst may alias elementwise) */               \
-  void subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst);     \
-  }                                                                                          \
+#define FOVEAL_DECLARE_MORPH_KERNELS(isa)                                                \
+  namespace foveal {                                                                     \
+  namespace isa {                                                                        \
+  void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src,            \
+                    const ImageView& dst);                                               \
+  /* dst = a - b, saturating for integers (a, b, dst may alias elementwise) */           \
+  void subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst); \
+  }                                                                                      \
   }

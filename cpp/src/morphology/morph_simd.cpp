@@ -79,14 +79,21 @@ void op_into(T* __restrict o, const T* __restrict b, i64 n) {
   for (i64 i = 0; i < n; ++i) o[i] = Op::f(o[i], b[i]);
 }
 
-// g[i] = op(g[i], b[i]); o[i] = op(o[i], g[i]).
+// g[i] = op(g[i], b[i]); o[i] = op(h[i], g[i]).
 template <typename T, typename Op>
-void op_prefix_combine(T* __restrict o, T* __restrict g, const T* __restrict b, i64 n) {
+void op_prefix_join(T* __restrict o, T* __restrict g, const T* __restrict b, const T* __restrict h,
+                    i64 n) {
   for (i64 i = 0; i < n; ++i) {
     const T gi = Op::f(g[i], b[i]);
     g[i] = gi;
-    o[i] = Op::f(o[i], gi);
+    o[i] = Op::f(h[i], gi);
   }
+}
+
+// Values per column strip of the vertical van Herk pass: 512 bytes.
+template <typename T>
+constexpr i64 vh_strip() {
+  return static_cast<i64>(512 / sizeof(T));
 }
 
 template <typename T>
@@ -121,14 +128,22 @@ void op_shifts(T* __restrict o, const T* __restrict a, const i64* shift, i64 n) 
 template <typename T, typename Op>
 void op_shifts_n(T* o, const T* a, const i64* shift, int k, i64 n) {
   switch (k) {
-    case 1: return op_shifts<T, Op, 1>(o, a, shift, n);
-    case 2: return op_shifts<T, Op, 2>(o, a, shift, n);
-    case 3: return op_shifts<T, Op, 3>(o, a, shift, n);
-    case 4: return op_shifts<T, Op, 4>(o, a, shift, n);
-    case 5: return op_shifts<T, Op, 5>(o, a, shift, n);
-    case 6: return op_shifts<T, Op, 6>(o, a, shift, n);
-    case 7: return op_shifts<T, Op, 7>(o, a, shift, n);
-    default: return op_shifts<T, Op, 8>(o, a, shift, n);
+    case 1:
+      return op_shifts<T, Op, 1>(o, a, shift, n);
+    case 2:
+      return op_shifts<T, Op, 2>(o, a, shift, n);
+    case 3:
+      return op_shifts<T, Op, 3>(o, a, shift, n);
+    case 4:
+      return op_shifts<T, Op, 4>(o, a, shift, n);
+    case 5:
+      return op_shifts<T, Op, 5>(o, a, shift, n);
+    case 6:
+      return op_shifts<T, Op, 6>(o, a, shift, n);
+    case 7:
+      return op_shifts<T, Op, 7>(o, a, shift, n);
+    default:
+      return op_shifts<T, Op, 8>(o, a, shift, n);
   }
 }
 
@@ -155,14 +170,30 @@ void op_rows_n(T* o, const T* const* rows, int count, i64 n, bool into) {
     if (into) group[g++] = o;
     while (g < 8 && j < count) group[g++] = rows[j++];
     switch (g) {
-      case 1: copy_row(o, group[0], n); break;
-      case 2: op_rows_k<T, Op, 2>(o, group, n); break;
-      case 3: op_rows_k<T, Op, 3>(o, group, n); break;
-      case 4: op_rows_k<T, Op, 4>(o, group, n); break;
-      case 5: op_rows_k<T, Op, 5>(o, group, n); break;
-      case 6: op_rows_k<T, Op, 6>(o, group, n); break;
-      case 7: op_rows_k<T, Op, 7>(o, group, n); break;
-      default: op_rows_k<T, Op, 8>(o, group, n); break;
+      case 1:
+        copy_row(o, group[0], n);
+        break;
+      case 2:
+        op_rows_k<T, Op, 2>(o, group, n);
+        break;
+      case 3:
+        op_rows_k<T, Op, 3>(o, group, n);
+        break;
+      case 4:
+        op_rows_k<T, Op, 4>(o, group, n);
+        break;
+      case 5:
+        op_rows_k<T, Op, 5>(o, group, n);
+        break;
+      case 6:
+        op_rows_k<T, Op, 6>(o, group, n);
+        break;
+      case 7:
+        op_rows_k<T, Op, 7>(o, group, n);
+        break;
+      default:
+        op_rows_k<T, Op, 8>(o, group, n);
+        break;
     }
     into = true;
   }
@@ -203,7 +234,7 @@ void horizontal_window(const T* in, T* out, i64 n, int w, int step, T* ping, T* 
 }
 
 // out[r] = op(rows[r], ..., rows[r + k - 1]) for r < m, over n values; rows holds m + k - 1
-// pointers. g is n values of scratch.
+// pointers. g holds (k + 1) vh_strip<T>() values of scratch.
 template <typename T, typename Op>
 void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T* g) {
   if (k == 1) {
@@ -214,23 +245,27 @@ void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T
     for (i64 r = 0; r < m; ++r) op_rows_n<T, Op>(out[r], rows + r, k, n, false);
     return;
   }
-  // van Herk/Gil-Werman over blocks [s, s + k).
+  // van Herk/Gil-Werman over blocks [s, s + k), in column strips: a strip's suffix ops for
+  // the block (k rows of kStrip values) stay in L1, and each output value is written once.
+  constexpr i64 kStrip = vh_strip<T>();
+  T* suffix = g;               // k rows of kStrip values
+  T* prefix = g + k * kStrip;  // one row of kStrip values
   for (i64 s = 0; s < m; s += k) {
     const i64 e = (s + k < m) ? s + k : m;
-    // Suffix ops of the block, written where they are needed: out[r] for r in [s, e).
-    if (e == s + k) {
-      copy_row(out[e - 1], rows[e - 1], n);
-    } else {
-      copy_row(g, rows[s + k - 1], n);
-      for (i64 r = s + k - 2; r >= e; --r) op_into<T, Op>(g, rows[r], n);
-      op_rows<T, Op>(out[e - 1], rows[e - 1], g, n);
-    }
-    for (i64 r = e - 2; r >= s; --r) op_rows<T, Op>(out[r], rows[r], out[r + 1], n);
-    // Prefix ops of the next block complete each window: out[r] covers rows r .. r + k - 1.
-    if (s + 1 < e) {
-      copy_row(g, rows[s + k], n);
-      op_into<T, Op>(out[s + 1], g, n);
-      for (i64 r = s + 2; r < e; ++r) op_prefix_combine<T, Op>(out[r], g, rows[r + k - 1], n);
+    for (i64 x = 0; x < n; x += kStrip) {
+      const i64 w = (x + kStrip < n) ? kStrip : n - x;
+      // suffix[j] = op(rows[s + j .. s + k - 1]) for j < k.
+      copy_row(suffix + (k - 1) * kStrip, rows[s + k - 1] + x, w);
+      for (i64 j = k - 2; j >= 0; --j)
+        op_rows<T, Op>(suffix + j * kStrip, rows[s + j] + x, suffix + (j + 1) * kStrip, w);
+      copy_row(out[s] + x, suffix, w);  // a window aligned with the block is its suffix
+      if (s + 1 >= e) continue;
+      // Prefix ops of the next block complete each window: out[r] covers rows r .. r + k - 1.
+      copy_row(prefix, rows[s + k] + x, w);
+      op_rows<T, Op>(out[s + 1] + x, suffix + kStrip, prefix, w);
+      for (i64 r = s + 2; r < e; ++r)
+        op_prefix_join<T, Op>(out[r] + x, prefix, rows[r + k - 1] + x, suffix + (r - s) * kStrip,
+                              w);
     }
   }
 }
@@ -243,14 +278,16 @@ struct Tiling {
   i64 band = 0;        // output rows per vertical pass
   i64 chunk_rows = 0;  // output rows per task
   i64 n_chunks = 0;
-  i64 col_width = 0;   // output pixels per task
+  i64 col_width = 0;  // output pixels per task
   i64 n_cols = 0;
 };
 
 Tiling choose_tiling(const MorphPlan& p, i64 H, i64 W, int C, i64 elem, int row_sets) {
   Tiling t;
-  i64 band = 2 * static_cast<i64>(p.kh);
-  if (band < 32) band = 32;
+  // Up to 8 rows the vertical window is one pass per output row, so a band of one row keeps
+  // the ring (kh rows) in L1; van Herk works on blocks of kh rows and wants bands of several.
+  i64 band = p.kh <= 8 ? 1 : 2 * static_cast<i64>(p.kh);
+  if (p.kh > 8 && band < 32) band = 32;
   if (band > H) band = H;
   t.band = band;
   const i64 ring_rows = band + p.kh - 1;
@@ -295,8 +332,7 @@ class Morph {
         }
       }
     }
-    tiling_ = choose_tiling(p_, H_, W_, C_, static_cast<i64>(sizeof(T)),
-                            p_.rect ? 1 : n_lengths_);
+    tiling_ = choose_tiling(p_, H_, W_, C_, static_cast<i64>(sizeof(T)), p_.rect ? 1 : n_lengths_);
     parallel_for_raw(
         tiling_.n_chunks * tiling_.n_cols,
         [](void* self, i64 t) { static_cast<Morph*>(self)->task(t); }, this);
@@ -378,10 +414,12 @@ class Morph {
     const i64 n = (c1 - c0) * C_;                        // values per output row
     const i64 plen = n + static_cast<i64>(kw - 1) * C_;  // values per padded input row
     const i64 band = tiling_.band;
-    const i64 cap = band + kh - 1;  // ring rows
+    const i64 cap = band + kh - 1;    // ring rows
     const bool direct_h = (kh == 1);  // the horizontal pass writes the output itself
     const bool ring = !direct_h && kw > 1;
-    std::size_t values = static_cast<std::size_t>(3 * plen + n + n);  // pad, ping, pong, g, border
+    // pad, ping, pong, vertical scratch, border row
+    const i64 gsize = (static_cast<i64>(kh) + 1) * vh_strip<T>();
+    std::size_t values = static_cast<std::size_t>(3 * plen + gsize + n);
     if (ring) values += static_cast<std::size_t>(cap * n);
     const std::size_t ptr_bytes = static_cast<std::size_t>(2 * cap + band) * sizeof(T*);
     Scratch scratch(ptr_bytes + values * sizeof(T));
@@ -393,7 +431,7 @@ class Morph {
     wk.ping = wk.pad + plen;
     wk.pong = wk.ping + plen;
     T* g = wk.pong + plen;
-    T* border_row = g + n;
+    T* border_row = g + gsize;
     T* ring_rows = border_row + n;
     fill_border(border_row, c1 - c0);
     const i64 xb = c0 - p_.ax, xe = c1 - p_.ax;
@@ -517,8 +555,12 @@ inline std::int16_t sub_sat(std::int16_t a, std::int16_t b) {
   const int d = static_cast<int>(a) - static_cast<int>(b);
   return static_cast<std::int16_t>(d < -32768 ? -32768 : (d > 32767 ? 32767 : d));
 }
-inline float sub_sat(float a, float b) { return a - b; }
-inline double sub_sat(double a, double b) { return a - b; }
+inline float sub_sat(float a, float b) {
+  return a - b;
+}
+inline double sub_sat(double a, double b) {
+  return a - b;
+}
 
 struct SubtractJob {
   ConstImageView a, b;
@@ -549,8 +591,7 @@ void subtract_typed(const ConstImageView& a, const ConstImageView& b, const Imag
 
 }  // namespace
 
-void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src,
-                  const ImageView& dst) {
+void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
   switch (src.dtype) {
     case DType::u8:
       return erode_dilate_typed<std::uint8_t>(plan, src, dst);

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -61,15 +63,20 @@ void run_subtract(const ConstImageView& a, const ConstImageView& b, const ImageV
 }
 
 // An image of the same geometry as `like`, owning its memory.
+// Uninitialized: every caller overwrites it whole.
 struct OwnedImage {
-  std::vector<unsigned char> bytes;
+  void* bytes = nullptr;
   ImageView view;
   explicit OwnedImage(const ConstImageView& like) {
     const std::int64_t row_bytes =
         like.cols * like.channels * static_cast<std::int64_t>(dtype_size(like.dtype));
-    bytes.resize(static_cast<std::size_t>(row_bytes * like.rows));
-    view = ImageView{bytes.data(), like.rows, like.cols, like.channels, row_bytes, like.dtype};
+    bytes = std::malloc(static_cast<std::size_t>(row_bytes * like.rows));
+    if (!bytes) throw std::bad_alloc();
+    view = ImageView{bytes, like.rows, like.cols, like.channels, row_bytes, like.dtype};
   }
+  ~OwnedImage() { std::free(bytes); }
+  OwnedImage(const OwnedImage&) = delete;
+  OwnedImage& operator=(const OwnedImage&) = delete;
 };
 
 void copy_image(const ConstImageView& src, const ImageView& dst) {
@@ -82,7 +89,8 @@ void copy_image(const ConstImageView& src, const ImageView& dst) {
 // The address range [lo, hi) an image touches.
 void byte_range(const ConstImageView& v, std::uintptr_t& lo, std::uintptr_t& hi) {
   const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(v.data);
-  const std::int64_t row_bytes = v.cols * v.channels * static_cast<std::int64_t>(dtype_size(v.dtype));
+  const std::int64_t row_bytes =
+      v.cols * v.channels * static_cast<std::int64_t>(dtype_size(v.dtype));
   const std::int64_t last = (v.rows - 1) * v.row_stride;
   lo = base + static_cast<std::uintptr_t>(std::min<std::int64_t>(0, last));
   hi = base + static_cast<std::uintptr_t>(std::max<std::int64_t>(0, last) + row_bytes);
@@ -114,11 +122,10 @@ void fill_border_pixel(std::vector<unsigned char>& out, int channels, bool dilat
   for (int c = 0; c < channels; ++c) {
     T v;
     if (border == Border::Default) {
-      // The outside never wins: the identity of the op.
+      // The outside never wins: the dtype's extreme, as OpenCV's default border value
+      // (DBL_MAX saturated to T) gives; for floats that is the largest finite value, not inf.
       if (binary)
         v = static_cast<T>(dilate ? 0 : 1);
-      else if (std::numeric_limits<T>::has_infinity)
-        v = dilate ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
       else
         v = dilate ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
     } else {
@@ -137,8 +144,8 @@ struct Pass {
 };
 
 // Builds the plan of one erode or dilate pass over an image of src's geometry.
-void build_pass(Pass& pass, bool dilate, const StructuringElement& se, int ay, int ax,
-                bool rect, const ConstImageView& src, const MorphOptions& opt) {
+void build_pass(Pass& pass, bool dilate, const StructuringElement& se, int ay, int ax, bool rect,
+                const ConstImageView& src, const MorphOptions& opt) {
   MorphPlan& p = pass.plan;
   p.dilate = dilate;
   p.rect = rect;
@@ -186,12 +193,12 @@ void build_pass(Pass& pass, bool dilate, const StructuringElement& se, int ay, i
                                       opt.border_value, opt.binary);
       break;
     case DType::f32:
-      fill_border_pixel<float>(pass.border_pixel, src.channels, dilate, border,
-                               opt.border_value, opt.binary);
+      fill_border_pixel<float>(pass.border_pixel, src.channels, dilate, border, opt.border_value,
+                               opt.binary);
       break;
     case DType::f64:
-      fill_border_pixel<double>(pass.border_pixel, src.channels, dilate, border,
-                                opt.border_value, opt.binary);
+      fill_border_pixel<double>(pass.border_pixel, src.channels, dilate, border, opt.border_value,
+                                opt.binary);
       break;
   }
   p.border_pixel = pass.border_pixel.data();
@@ -296,15 +303,15 @@ void check_args(const ConstImageView& src, const ImageView& dst, const Structuri
                      std::to_string(opt.anchor_x) + ") is outside the " +
                      std::to_string(se.height) + "x" + std::to_string(se.width) + " kernel");
   if (opt.iterations < 0)
-    throw ValueError("morphology: iterations must be >= 0, got " +
-                     std::to_string(opt.iterations));
+    throw ValueError("morphology: iterations must be >= 0, got " + std::to_string(opt.iterations));
   // The enlarged rectangle of many iterations must stay a sane size.
   const std::int64_t grown_h = 1 + static_cast<std::int64_t>(opt.iterations) * (se.height - 1);
   const std::int64_t grown_w = 1 + static_cast<std::int64_t>(opt.iterations) * (se.width - 1);
   if (grown_h > (1 << 24) || grown_w > (1 << 24))
     throw ValueError("morphology: iterations x kernel size is too large (" +
                      std::to_string(opt.iterations) + " iterations)");
-  if (opt.border_value.size() != 1 && opt.border_value.size() != static_cast<std::size_t>(src.channels))
+  if (opt.border_value.size() != 1 &&
+      opt.border_value.size() != static_cast<std::size_t>(src.channels))
     throw ValueError("morphology: border_value must have 1 or " + std::to_string(src.channels) +
                      " values, got " + std::to_string(opt.border_value.size()));
 }
@@ -319,8 +326,8 @@ bool StructuringElement::is_full() const {
 StructuringElement structuring_element(MorphShape shape, int height, int width, int anchor_y,
                                        int anchor_x) {
   if (height < 1 || width < 1)
-    throw ValueError("structuring_element: ksize must be positive, got (" +
-                     std::to_string(height) + ", " + std::to_string(width) + ")");
+    throw ValueError("structuring_element: ksize must be positive, got (" + std::to_string(height) +
+                     ", " + std::to_string(width) + ")");
   if (static_cast<std::int64_t>(height) * width > (1 << 26))
     throw ValueError("structuring_element: ksize is too large");
   if (anchor_y >= height || anchor_x >= width || anchor_y < -1 || anchor_x < -1)

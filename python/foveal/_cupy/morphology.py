@@ -14,9 +14,7 @@ _MODES = {"replicate": "nearest", "reflect": "reflect", "reflect101": "mirror", 
 
 
 def _identity(dtype, dilate):
-    if dtype.kind == "f":
-        return -np.inf if dilate else np.inf
-    info = np.iinfo(dtype)
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
     return info.min if dilate else info.max
 
 
@@ -36,17 +34,32 @@ def _pass(xp, ndi, img, mask, ay, ax, border, values, dilate):
         footprint = footprint[:, :, None]
         origin.append(0)
     if border == "default":
-        return filt(img, footprint=footprint, mode="constant",
-                    cval=_identity(img.dtype, dilate), origin=origin)
+        return filt(
+            img,
+            footprint=footprint,
+            mode="constant",
+            cval=_identity(img.dtype, dilate),
+            origin=origin,
+        )
     if border != "constant":
         return filt(img, footprint=footprint, mode=_MODES[border], origin=origin)
     if len(values) == 1 or img.ndim == 2:
-        return filt(img, footprint=footprint, mode="constant",
-                    cval=_saturate(values[0], img.dtype), origin=origin)
+        return filt(
+            img,
+            footprint=footprint,
+            mode="constant",
+            cval=_saturate(values[0], img.dtype),
+            origin=origin,
+        )
     out = xp.empty_like(img)
     for c in range(img.shape[2]):
-        out[:, :, c] = filt(img[:, :, c], footprint=footprint[:, :, 0], mode="constant",
-                            cval=_saturate(values[c], img.dtype), origin=origin[:2])
+        out[:, :, c] = filt(
+            img[:, :, c],
+            footprint=footprint[:, :, 0],
+            mode="constant",
+            cval=_saturate(values[c], img.dtype),
+            origin=origin[:2],
+        )
     return out
 
 

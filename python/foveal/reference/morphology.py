@@ -36,9 +36,8 @@ def _identity(dtype: np.dtype, dilate: bool):
     """The value that never wins a max (dilate) or a min (erode)."""
     if dtype == np.bool_:
         return not dilate
-    if dtype.kind == "f":
-        return -np.inf if dilate else np.inf
-    info = np.iinfo(dtype)
+    # OpenCV's default border value saturated to the dtype: finite for floats.
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
     return info.min if dilate else info.max
 
 
@@ -71,7 +70,7 @@ def _one_pass(img, mask, ay, ax, border, border_value, dilate):
             op(out, rows[i : i + h], out=out)
         return out
     out = None
-    for i, j in zip(*np.nonzero(mask)):
+    for i, j in zip(*np.nonzero(mask), strict=True):
         window = p[i : i + h, j : j + w]
         out = window.copy() if out is None else op(out, window, out=out)
     return out
@@ -98,23 +97,25 @@ def _subtract(a, b):
     if a.dtype == np.bool_:
         return a & ~b
     if a.dtype.kind == "f":
-        return a - b
+        with np.errstate(over="ignore", invalid="ignore"):  # FLT_MAX borders overflow to inf
+            return a - b
     info = np.iinfo(a.dtype)
     return np.clip(a.astype(np.int64) - b, info.min, info.max).astype(a.dtype)
 
 
 def erode(image, kernel, anchor=(-1, -1), iterations=1, border="default", border_value=0):
-    return _erode_dilate(image, np.asarray(kernel) != 0, anchor, iterations, border,
-                         border_value, False)
+    return _erode_dilate(
+        image, np.asarray(kernel) != 0, anchor, iterations, border, border_value, False
+    )
 
 
 def dilate(image, kernel, anchor=(-1, -1), iterations=1, border="default", border_value=0):
-    return _erode_dilate(image, np.asarray(kernel) != 0, anchor, iterations, border,
-                         border_value, True)
+    return _erode_dilate(
+        image, np.asarray(kernel) != 0, anchor, iterations, border, border_value, True
+    )
 
 
-def morphology(image, op, kernel, anchor=(-1, -1), iterations=1, border="default",
-               border_value=0):
+def morphology(image, op, kernel, anchor=(-1, -1), iterations=1, border="default", border_value=0):
     args = (kernel, anchor, iterations, border, border_value)
     if op == "erode":
         return erode(image, *args)

@@ -1,0 +1,251 @@
+"""Turn a pytest-benchmark JSON into a markdown table of medians and speed ratios.
+
+    python benchmarks/report.py RESULTS.json [--out results.md] [--plot out.png]
+
+One row per workload x thread count; columns: the median time (ms) of each library, then
+"numpy/foveal", "cv2/foveal", "scipy/foveal", "skimage/foveal" (> 1: foveal is faster).
+NumPy, scipy and scikit-image are single-threaded and are timed once, at threads=1; their
+1-thread median is the one compared with foveal in every row. Benchmarks are matched by the
+``extra_info`` {library, threads, workload} that benchmarks/conftest.py records.
+
+The header names the machine that ran the benchmarks (from the JSON's machine_info; from the
+machine making the report if the JSON has none), the date, and foveal's instruction set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+from collections import OrderedDict
+
+LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage")
+ANCHORS = ("numpy", "cv2", "scipy", "skimage")
+SINGLE_THREADED = ("numpy", "scipy", "skimage")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def collect(data: dict):
+    """{workload: {(library, threads): median seconds}} in the run's order, the thread counts
+    seen, and the input shapes seen."""
+    table: OrderedDict[str, dict] = OrderedDict()
+    threads_seen: set[int] = set()
+    shapes: set[tuple] = set()
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info") or {}
+        library = info.get("library")
+        if library is None:
+            continue
+        workload = info.get("workload") or bench.get("group") or bench["name"]
+        threads = int(info.get("threads", 1))
+        table.setdefault(workload, {})[(library, threads)] = bench["stats"]["median"]
+        threads_seen.add(threads)
+        if info.get("shape"):
+            shapes.add(tuple(info["shape"]))
+    return table, sorted(threads_seen), shapes
+
+
+def median_for(results: dict, library: str, threads: int):
+    if (library, threads) in results:
+        return results[(library, threads)]
+    if library in SINGLE_THREADED:  # timed once, at 1 thread
+        return results.get((library, 1))
+    return None
+
+
+# --------------------------------------------------------------------------- machine header
+
+
+def _local_cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _local_machine() -> dict:
+    info = {
+        "processor": platform.processor() or platform.machine(),
+        "cpu_model": _local_cpu_model(),
+        "cores_usable": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cores_total": os.cpu_count(),
+    }
+    try:
+        import io
+
+        import foveal
+
+        config = foveal.show_config(file=io.StringIO())
+        info.update(foveal_version=config["foveal"], foveal_isa=config["cpu_isa"])
+    except Exception:  # noqa: BLE001 - the report must work without foveal importable
+        info.update(foveal_version="?", foveal_isa="?")
+    return info
+
+
+def header_lines(data: dict, path: str, shapes: set, threads: list[int]) -> list[str]:
+    mi = data.get("machine_info") or {}
+    fv = mi.get("foveal")
+    note = ""
+    if not fv:
+        fv = _local_machine()
+        note = " (machine info taken from the machine making this report)"
+    cpu = mi.get("cpu") or {}
+    cpu_model = fv.get("cpu_model") or cpu.get("brand_raw") or "?"
+    date = data.get("datetime") or _dt.datetime.now(_dt.timezone.utc).isoformat()
+    commit = data.get("commit_info") or {}
+    commit_text = ""
+    if commit.get("id"):
+        commit_text = f", commit {commit['id'][:10]}{' (dirty)' if commit.get('dirty') else ''}"
+    shape_text = ", ".join(" x ".join(map(str, s)) for s in sorted(shapes)) or "?"
+    lines = [
+        f"# foveal benchmarks: {os.path.basename(path)}",
+        "",
+        f"- machine: {cpu_model}; processor {fv.get('processor') or mi.get('processor') or '?'}; "
+        f"{fv.get('cores_usable', '?')} usable cores of {fv.get('cores_total', '?')}; "
+        f"{mi.get('system', platform.system())} {mi.get('release', '')}".rstrip()
+        + note,
+        f"- date: {date[:19].replace('T', ' ')} UTC",
+        f"- foveal {fv.get('foveal_version', '?')}, ISA {fv.get('foveal_isa', '?')}"
+        + (f", {fv['foveal_compiler']}" if fv.get("foveal_compiler") else "")
+        + commit_text,
+        f"- input: {shape_text}"
+        + ("  **(--fv-quick smoke run, not 4K)**" if fv.get("quick") else ""),
+        f"- threads: {', '.join(map(str, threads))} (foveal and cv2); numpy, scipy and skimage "
+        "are single-threaded and their 1-thread median is used in every row",
+        "- times are pytest-benchmark medians in ms; ratios are anchor / foveal: > 1 means "
+        "foveal is faster",
+    ]
+    return lines
+
+
+# --------------------------------------------------------------------------- table
+
+
+def _fmt_ms(seconds) -> str:
+    if seconds is None:
+        return "—"
+    ms = seconds * 1e3
+    if ms >= 100:
+        return f"{ms:.0f}"
+    if ms >= 10:
+        return f"{ms:.1f}"
+    if ms >= 1:
+        return f"{ms:.2f}"
+    return f"{ms:.3f}"
+
+
+def _fmt_ratio(r) -> str:
+    if r is None:
+        return "—"
+    return f"{r:.1f}×" if r >= 10 else f"{r:.2f}×"
+
+
+def rows(table: dict, threads: list[int]):
+    """(workload, threads, {library: median s}, {anchor: ratio}) per workload x threads."""
+    out = []
+    for workload, results in table.items():
+        for n in threads:
+            if not any(k == n for (_, k) in results) and n != 1:
+                continue
+            medians = {lib: median_for(results, lib, n) for lib in LIBRARIES}
+            base = medians["foveal"]
+            ratios = {
+                a: (medians[a] / base if medians[a] is not None and base else None) for a in ANCHORS
+            }
+            out.append((workload, n, medians, ratios))
+    return out
+
+
+def markdown(data: dict, path: str) -> tuple[str, list]:
+    table, threads, shapes = collect(data)
+    if not table:
+        raise SystemExit(f"{path}: no benchmarks with extra_info library/threads/workload")
+    body = rows(table, threads)
+    present = [lib for lib in LIBRARIES if any(m[lib] is not None for _, _, m, _ in body)]
+    anchors = [a for a in ANCHORS if a in present]
+    head = ["workload", "threads", *(f"{lib} ms" for lib in present)]
+    head += [f"{a}/foveal" for a in anchors]
+    lines = header_lines(data, path, shapes, threads) + [""]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("| " + " | ".join(["---", "---:"] + ["---:"] * (len(head) - 2)) + " |")
+    for workload, n, medians, ratios in body:
+        cells = [workload, str(n)]
+        cells += [_fmt_ms(medians[lib]) for lib in present]
+        cells += [_fmt_ratio(ratios[a]) for a in anchors]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", body
+
+
+# --------------------------------------------------------------------------- chart
+
+
+def plot(body: list, out: str, title: str) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report.py: matplotlib is not installed; no chart written", file=sys.stderr)
+        return False
+    anchors = [a for a in ANCHORS if any(r[a] is not None for *_, r in body)]
+    labels = [f"{w}  (t={n})" for w, n, _, _ in body]
+    height = 0.8 / max(len(anchors), 1)
+    fig, ax = plt.subplots(figsize=(10, 0.13 * len(body) * max(len(anchors), 1) + 1.5))
+    for i, a in enumerate(anchors):
+        ys = [j + (i - (len(anchors) - 1) / 2) * height for j in range(len(body))]
+        vals = [r[a] if r[a] is not None else float("nan") for *_, r in body]
+        ax.barh(ys, vals, height=height, label=f"{a} / foveal")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(body)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("anchor time / foveal time  (> 1: foveal faster; log scale)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", help="pytest-benchmark JSON (from --benchmark-json)")
+    parser.add_argument("--out", help="write the markdown here (default: stdout)")
+    parser.add_argument("--plot", help="write a bar chart of the ratios here (needs matplotlib)")
+    args = parser.parse_args(argv)
+
+    data = load(args.results)
+    text, body = markdown(data, args.results)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    if args.plot:
+        plot(body, args.plot, f"foveal speed-up: {os.path.basename(args.results)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
