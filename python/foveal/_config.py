@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import sys
+import warnings
 
 import numpy as np
 
@@ -50,6 +52,19 @@ _LOCAL = _Local()
 
 def _local_depth() -> int:
     return _LOCAL.depth
+
+
+def _check_isa_env() -> None:
+    value = os.environ.get("FOVEAL_ISA")
+    if value is not None and value.lower() not in ("baseline", "avx2", "avx512"):
+        warnings.warn(
+            f"FOVEAL_ISA={value!r} is not one of baseline, avx2, avx512; ignored",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+_check_isa_env()
 
 
 def set_isa(name: str) -> None:

@@ -10,6 +10,8 @@ refused, with a TypeError that names the argument.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 _DLPACK_CPU = 1
@@ -28,10 +30,8 @@ def is_cupy(arr) -> bool:
 
 
 def _is_torch(obj) -> bool:
-    return type(obj).__module__.startswith("torch") and type(obj).__name__ in (
-        "Tensor",
-        "Parameter",
-    )
+    torch = sys.modules.get("torch")  # never import torch just to ask
+    return torch is not None and isinstance(obj, torch.Tensor)
 
 
 class Kind:
@@ -57,10 +57,13 @@ _CUPY = Kind("cupy")
 _TORCH = Kind("torch")
 
 
-def to_array(obj, fn: str, name: str):
-    """``(array, kind)`` for ``obj``; the array shares ``obj``'s memory."""
+def to_array(
+    obj, fn: str, name: str, supported=("uint8", "uint16", "int16", "float32", "float64", "bool")
+):
+    """``(array, kind)`` for ``obj``; the array shares ``obj``'s memory. Arrays in a non-native
+    byte order are the one exception: they are copied once to native order."""
     if isinstance(obj, np.ndarray):
-        return obj, _NUMPY
+        return _native(obj), _NUMPY
     if is_cupy(obj) and hasattr(obj, "__cuda_array_interface__"):
         return obj, _CUPY
     if _is_torch(obj):
@@ -71,7 +74,10 @@ def to_array(obj, fn: str, name: str):
             try:
                 return t.numpy(), _TORCH
             except TypeError as exc:  # e.g. bfloat16 has no NumPy dtype
-                raise TypeError(f"{fn}: {name} dtype {t.dtype} is not supported") from exc
+                raise TypeError(
+                    f"{fn}: {name} dtype {t.dtype} is not supported on the CPU "
+                    f"(supported: {', '.join(supported)})"
+                ) from exc
         cupy = _cupy()
         if cupy is None:
             raise TypeError(f"{fn}: {name} is a CUDA tensor but CuPy is not installed")
@@ -84,17 +90,24 @@ def to_array(obj, fn: str, name: str):
     if hasattr(obj, "__dlpack__") and hasattr(obj, "__dlpack_device__"):
         device_type = obj.__dlpack_device__()[0]
         if device_type == _DLPACK_CPU:
-            return np.from_dlpack(obj), _NUMPY
+            return _native(np.from_dlpack(obj)), _NUMPY
         cupy = _cupy()
         if cupy is None:
             raise TypeError(f"{fn}: {name} lives on a device but CuPy is not installed")
         return cupy.from_dlpack(obj), _CUPY
     if hasattr(obj, "__array_interface__") or hasattr(obj, "__array_struct__"):
-        return np.asarray(obj), _NUMPY
+        return _native(np.asarray(obj)), _NUMPY
     raise TypeError(
         f"{fn}: {name} must be an array (NumPy, CuPy, torch or any DLPack object), "
         f"got {type(obj).__name__}"
     )
+
+
+def _native(arr: np.ndarray) -> np.ndarray:
+    """``arr`` in the machine's byte order (the kernels read native values)."""
+    if arr.dtype.byteorder in ("=", "|") or arr.dtype.isnative:
+        return arr
+    return arr.astype(arr.dtype.newbyteorder("="))
 
 
 def to_host(obj, fn: str, name: str) -> np.ndarray:

@@ -26,7 +26,7 @@ _BORDERS = {
 
 def check_image(arr, fn: str, name: str = "image", dtypes=IMAGE_DTYPES):
     """An (H, W) or (H, W, C) image of a supported dtype with no empty dimension."""
-    if arr.dtype.name not in dtypes:
+    if arr.dtype.name not in dtypes or arr.dtype.kind == "V":
         raise TypeError(
             f"{fn}: {name} dtype {arr.dtype} is not supported (supported: {', '.join(dtypes)})"
         )
@@ -85,7 +85,12 @@ def border_name(border, fn: str, *, allow_default: bool) -> str:
 def border_values(value, channels: int, dtype: np.dtype, fn: str) -> list[float]:
     """A scalar or one value per channel, as floats; NaN only for float images."""
     if isinstance(value, (tuple, list, np.ndarray)):
-        values = list(np.asarray(value, dtype=np.float64).ravel())
+        try:
+            values = list(np.asarray(value, dtype=np.float64).ravel())
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{fn}: border_value must be a number or a sequence of numbers, got {value!r}"
+            ) from None
         if len(values) not in (1, channels):
             raise ValueError(
                 f"{fn}: border_value must be a scalar or {channels} values, got {len(values)}"

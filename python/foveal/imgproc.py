@@ -21,6 +21,8 @@ __all__ = ["dilate", "erode", "morphology", "structuring_element"]
 _SHAPES = ("rect", "ellipse", "cross")
 _OPS = ("erode", "dilate", "open", "close", "gradient", "tophat", "blackhat")
 _MAX_KSIZE = 1 << 16
+_MAX_KERNEL_ELEMENTS = 1 << 26
+_MAX_ITERATIONS = 1 << 16
 
 
 def structuring_element(shape: str, ksize, anchor=None) -> np.ndarray:
@@ -35,7 +37,9 @@ def structuring_element(shape: str, ksize, anchor=None) -> np.ndarray:
            [0, 1, 0]], dtype=uint8)
     """
     fn = "structuring_element"
-    if not isinstance(shape, str) or shape.lower() not in _SHAPES:
+    if not isinstance(shape, str):
+        raise TypeError(f"{fn}: shape must be a string, got {type(shape).__name__}")
+    if shape.lower() not in _SHAPES:
         raise ValueError(f"{fn}: shape must be one of {', '.join(_SHAPES)}; got {shape!r}")
     h, w = val.as_pair(ksize, fn, "ksize", minimum=1, maximum=_MAX_KSIZE)
     ay, ax = _anchor(anchor, h, w, fn)
@@ -51,12 +55,22 @@ def _anchor(anchor, kh: int, kw: int, fn: str) -> tuple[int, int]:
     return ay, ax
 
 
+def _check_kernel_size(h: int, w: int, fn: str) -> None:
+    if h * w > _MAX_KERNEL_ELEMENTS:
+        raise ValueError(
+            f"{fn}: kernel of {h}x{w} is too large (at most {_MAX_KERNEL_ELEMENTS} elements)"
+        )
+
+
 def _kernel_mask(kernel, fn: str) -> np.ndarray:
     """An int k (k x k rectangle), a (rows, cols) pair (rectangle) or any 0/1 array."""
     if kernel is None:
         kernel = 3
+    if isinstance(kernel, (tuple, list)) and any(isinstance(k, (tuple, list)) for k in kernel):
+        kernel = np.asarray(kernel)  # a nested list is a mask
     if isinstance(kernel, (int, np.integer, tuple, list)) and not isinstance(kernel, bool):
         h, w = val.as_pair(kernel, fn, "kernel", minimum=1, maximum=_MAX_KSIZE)
+        _check_kernel_size(h, w, fn)
         return np.ones((h, w), np.uint8)
     mask = dsp.to_host(kernel, fn, "kernel")
     if mask.ndim != 2:
@@ -67,6 +81,7 @@ def _kernel_mask(kernel, fn: str) -> np.ndarray:
         raise TypeError(f"{fn}: kernel must be a 0/1 array, got dtype {mask.dtype}")
     if mask.dtype.kind == "f" and np.isnan(mask).any():
         raise ValueError(f"{fn}: kernel must not contain NaN")
+    _check_kernel_size(*mask.shape, fn)
     mask = np.ascontiguousarray(mask != 0, dtype=np.uint8)
     if not mask.any():
         raise ValueError(f"{fn}: kernel must have at least one non-zero element")
@@ -78,12 +93,22 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
     val.check_image(arr, fn, "image", val.IMAGE_DTYPES_BOOL)
     mask = _kernel_mask(kernel, fn)
     ay, ax = _anchor(anchor, mask.shape[0], mask.shape[1], fn)
-    iterations = val.as_int(iterations, fn, "iterations", minimum=0, maximum=1 << 20)
+    iterations = val.as_int(iterations, fn, "iterations", minimum=0, maximum=_MAX_ITERATIONS)
+    if mask.all() and max(mask.shape) > 1:
+        # A rectangle's iterations become one larger rectangle; keep it a sane size.
+        grown = (iterations * (mask.shape[0] - 1) + 1, iterations * (mask.shape[1] - 1) + 1)
+        if max(grown) > 1 << 24:
+            raise ValueError(
+                f"{fn}: iterations={iterations} grow the {mask.shape[0]}x{mask.shape[1]} "
+                f"kernel to {grown[0]}x{grown[1]}, more than {1 << 24} per side"
+            )
     border = val.border_name(border, fn, allow_default=True)
     channels = arr.shape[2] if arr.ndim == 3 else 1
     values = val.border_values(border_value, channels, arr.dtype, fn)
     out_arr = None
     if out is not None:
+        if isinstance(out, np.ndarray) and not out.dtype.isnative:
+            raise TypeError(f"{fn}: out must be in native byte order, got dtype {out.dtype}")
         out_arr, _ = dsp.to_array(out, fn, "out")
         val.check_out(out_arr, arr.shape, arr.dtype, fn)
         if dsp.is_cupy(out_arr) != dsp.is_cupy(arr):
@@ -175,7 +200,9 @@ def morphology(
     >>> int(foveal.morphology(img, "open", 3).max())       # opening removes it
     0
     """
-    if not isinstance(op, str) or op.lower() not in _OPS:
+    if not isinstance(op, str):
+        raise TypeError(f"morphology: op must be a string, got {type(op).__name__}")
+    if op.lower() not in _OPS:
         raise ValueError(f"morphology: op must be one of {', '.join(_OPS)}; got {op!r}")
     return _run(
         "morphology", op.lower(), image, kernel, anchor, iterations, border, border_value, out

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <strings.h>
 
 #include "foveal/error.hpp"
 
@@ -47,10 +48,11 @@ Isa best_supported() {
 Isa initial_isa() {
   Isa best = best_supported();
   if (const char* env = std::getenv("FOVEAL_ISA")) {
+    // Case-insensitive; an unknown name leaves the choice alone (foveal's Python package warns).
     Isa cap = best;
-    if (std::strcmp(env, "baseline") == 0) cap = Isa::Baseline;
-    if (std::strcmp(env, "avx2") == 0) cap = Isa::AVX2;
-    if (std::strcmp(env, "avx512") == 0) cap = Isa::AVX512;
+    if (strcasecmp(env, "baseline") == 0) cap = Isa::Baseline;
+    if (strcasecmp(env, "avx2") == 0) cap = Isa::AVX2;
+    if (strcasecmp(env, "avx512") == 0) cap = Isa::AVX512;
     if (static_cast<int>(cap) < static_cast<int>(best)) best = cap;
   }
   return best;

@@ -63,20 +63,56 @@ void run_subtract(const ConstImageView& a, const ConstImageView& b, const ImageV
 }
 
 // An image of the same geometry as `like`, owning its memory.
-// Uninitialized: every caller overwrites it whole.
-struct OwnedImage {
-  void* bytes = nullptr;
+// Scratch images for compositions (open, close, gradient, ...) and repeated passes. A thread
+// keeps its last one between calls: a fresh multi-megabyte block costs a page fault per 4 KiB
+// on first touch, as much as a whole pass of the kernels. Uninitialized: callers overwrite it.
+struct ScratchCache {
+  void* block = nullptr;
+  std::size_t size = 0;
+  bool in_use = false;
+  ~ScratchCache() { std::free(block); }
+};
+thread_local ScratchCache scratch_cache;
+
+class OwnedImage {
+ public:
   ImageView view;
+
   explicit OwnedImage(const ConstImageView& like) {
     const std::int64_t row_bytes =
         like.cols * like.channels * static_cast<std::int64_t>(dtype_size(like.dtype));
-    bytes = std::malloc(static_cast<std::size_t>(row_bytes * like.rows));
-    if (!bytes) throw std::bad_alloc();
-    view = ImageView{bytes, like.rows, like.cols, like.channels, row_bytes, like.dtype};
+    const std::size_t bytes = static_cast<std::size_t>(row_bytes * like.rows);
+    ScratchCache& cache = scratch_cache;
+    if (!cache.in_use) {
+      if (cache.size < bytes) {
+        std::free(cache.block);
+        cache.block = nullptr;
+        cache.size = 0;
+        cache.block = std::malloc(bytes);
+        if (!cache.block) throw std::bad_alloc();
+        cache.size = bytes;
+      }
+      cache.in_use = true;
+      cached_ = true;
+      data_ = cache.block;
+    } else {
+      data_ = std::malloc(bytes > 0 ? bytes : 1);
+      if (!data_) throw std::bad_alloc();
+    }
+    view = ImageView{data_, like.rows, like.cols, like.channels, row_bytes, like.dtype};
   }
-  ~OwnedImage() { std::free(bytes); }
+  ~OwnedImage() {
+    if (cached_)
+      scratch_cache.in_use = false;
+    else
+      std::free(data_);
+  }
   OwnedImage(const OwnedImage&) = delete;
   OwnedImage& operator=(const OwnedImage&) = delete;
+
+ private:
+  void* data_ = nullptr;
+  bool cached_ = false;
 };
 
 void copy_image(const ConstImageView& src, const ImageView& dst) {
@@ -204,6 +240,41 @@ void build_pass(Pass& pass, bool dilate, const StructuringElement& se, int ay, i
   p.border_pixel = pass.border_pixel.data();
 }
 
+// A rectangle's window [y - a, y - a + k - 1] along an axis of n pixels, shrunk to one that
+// reads the same pixels: past the image, more border adds nothing once the window already
+// reaches n pixels out (constant, replicate) or spans a whole period (wrap, reflections). Many
+// iterations of a rectangle on a small image would otherwise cost their full size.
+void clamp_window(std::int64_t n, Border border, std::int64_t& k, std::int64_t& a) {
+  std::int64_t below = k - 1 - a;
+  std::int64_t period = 0;
+  switch (border) {
+    case Border::Constant:
+    case Border::Default:
+      a = std::min(a, n);
+      below = std::min(below, n);
+      break;
+    case Border::Replicate:
+      a = std::min(a, n - 1);
+      below = std::min(below, n - 1);
+      break;
+    case Border::Wrap:
+      period = n;
+      break;
+    case Border::Reflect:
+      period = 2 * n;
+      break;
+    case Border::Reflect101:
+      period = n == 1 ? 1 : 2 * n - 2;
+      break;
+  }
+  if (period > 0 && k >= period) {
+    // Every window covers every row (column) of the period: anchor it at its start.
+    a = 0;
+    below = period - 1;
+  }
+  k = a + below + 1;
+}
+
 class Morphology {
  public:
   Morphology(const StructuringElement& se, const MorphOptions& opt) : se_(se), opt_(opt) {
@@ -220,11 +291,17 @@ class Morphology {
     }
     if (se_.is_full()) {
       // n passes of a k-rectangle are one pass of a (n (k - 1) + 1)-rectangle.
+      std::int64_t kh = se_.height + static_cast<std::int64_t>(iterations - 1) * (se_.height - 1);
+      std::int64_t kw = se_.width + static_cast<std::int64_t>(iterations - 1) * (se_.width - 1);
+      std::int64_t ay = static_cast<std::int64_t>(ay_) * iterations;
+      std::int64_t ax = static_cast<std::int64_t>(ax_) * iterations;
+      clamp_window(src.rows, opt_.border, kh, ay);
+      clamp_window(src.cols, opt_.border, kw, ax);
       StructuringElement big;
-      big.height = se_.height + (iterations - 1) * (se_.height - 1);
-      big.width = se_.width + (iterations - 1) * (se_.width - 1);
+      big.height = static_cast<int>(kh);
+      big.width = static_cast<int>(kw);
       Pass pass;
-      build_pass(pass, dilate, big, ay_ * iterations, ax_ * iterations, true, src, opt_);
+      build_pass(pass, dilate, big, static_cast<int>(ay), static_cast<int>(ax), true, src, opt_);
       run_erode_dilate(pass.plan, src, dst);
       return;
     }

@@ -1,16 +1,13 @@
 """Morphology on the GPU through cupyx.scipy.ndimage, with OpenCV's semantics.
 
 OpenCV's dilate is scipy's maximum_filter over the footprint (not grey_dilation, which
-reflects it), with origin = anchor - size // 2; OpenCV's borders map to scipy's modes
-(replicate -> nearest, reflect -> reflect, reflect101 -> mirror, wrap -> wrap), and the default
-border is a constant that never wins. A per-channel constant runs channel by channel.
+reflects it), with origin = anchor - size // 2, on the image padded with OpenCV's border (the
+default border is a constant that never wins).
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-_MODES = {"replicate": "nearest", "reflect": "reflect", "reflect101": "mirror", "wrap": "wrap"}
 
 
 def _identity(dtype, dilate):
@@ -25,42 +22,40 @@ def _saturate(value, dtype):
     return int(np.clip(np.rint(value), info.min, info.max))
 
 
+_PAD_MODES = {"replicate": "edge", "reflect": "symmetric", "reflect101": "reflect", "wrap": "wrap"}
+
+
+def _pad(xp, img, top, bottom, left, right, border, values):
+    """The image with its border made explicit (scipy's own modes mishandle windows that reach
+    more than the image's size past its edge)."""
+    widths = [(top, bottom), (left, right)] + [(0, 0)] * (img.ndim - 2)
+    if border != "constant":
+        return xp.pad(img, widths, mode=_PAD_MODES[border])
+    out = xp.empty(
+        (img.shape[0] + top + bottom, img.shape[1] + left + right, *img.shape[2:]), dtype=img.dtype
+    )
+    fill = [_saturate(v, img.dtype) for v in values]
+    out[...] = xp.asarray(fill if len(fill) > 1 else fill[0], dtype=img.dtype)
+    out[top : top + img.shape[0], left : left + img.shape[1]] = img
+    return out
+
+
 def _pass(xp, ndi, img, mask, ay, ax, border, values, dilate):
     kh, kw = mask.shape
+    h, w = img.shape[:2]
+    if border == "default":
+        border, values = "constant", [_identity(img.dtype, dilate)]
+    padded = _pad(xp, img, ay, kh - 1 - ay, ax, kw - 1 - ax, border, values)
+    # On the padded image every window of an output pixel lies inside, so scipy's mode never
+    # matters; origin moves scipy's centred window onto OpenCV's anchor.
     origin = [ay - kh // 2, ax - kw // 2]
-    filt = ndi.maximum_filter if dilate else ndi.minimum_filter
     footprint = xp.asarray(mask.astype(bool))
     if img.ndim == 3:
         footprint = footprint[:, :, None]
         origin.append(0)
-    if border == "default":
-        return filt(
-            img,
-            footprint=footprint,
-            mode="constant",
-            cval=_identity(img.dtype, dilate),
-            origin=origin,
-        )
-    if border != "constant":
-        return filt(img, footprint=footprint, mode=_MODES[border], origin=origin)
-    if len(values) == 1 or img.ndim == 2:
-        return filt(
-            img,
-            footprint=footprint,
-            mode="constant",
-            cval=_saturate(values[0], img.dtype),
-            origin=origin,
-        )
-    out = xp.empty_like(img)
-    for c in range(img.shape[2]):
-        out[:, :, c] = filt(
-            img[:, :, c],
-            footprint=footprint[:, :, 0],
-            mode="constant",
-            cval=_saturate(values[c], img.dtype),
-            origin=origin[:2],
-        )
-    return out
+    filt = ndi.maximum_filter if dilate else ndi.minimum_filter
+    res = filt(padded, footprint=footprint, mode="nearest", origin=origin)
+    return res[ay : ay + h, ax : ax + w]
 
 
 def erode_dilate(xp, ndi, img, mask, anchor, iterations, border, values, dilate):
