@@ -1,10 +1,11 @@
 // Instruction-set detection and the switch that tests use to run every kernel path.
 #include "foveal/cpu_features.hpp"
 
+#include <strings.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <strings.h>
 
 #include "foveal/error.hpp"
 
