@@ -1086,3 +1086,31 @@ def test_non_native_byte_order(dtype):
     np.testing.assert_array_equal(
         got, ref.dilate(img.astype(img.dtype.newbyteorder("=")), np.ones((3, 3)))
     )
+
+
+# --------------------------------------------------------------------------------------------
+# outputs past 4 MiB take the streaming-store path; views keep rows unaligned to 32 bytes
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "kernel"),
+    [
+        ((1200, 1203, 3), np.uint8, 5),
+        ((1100, 1001), np.float32, (3, 7)),
+        ((1100, 1001), np.float32, 31),
+        ((2100, 2100), np.uint8, "ellipse"),
+    ],
+)
+@pytest.mark.parametrize("op", ["dilate", "erode", "gradient"])
+def test_large_outputs_match_reference(shape, dtype, kernel, op):
+    rng = np.random.default_rng(7)
+    base = random_image(rng, (shape[0], shape[1] + 1, *shape[2:]), np.dtype(dtype))
+    img = base[:, 1:]  # one element in: rows start off any 32-byte boundary
+    if kernel == "ellipse":
+        kernel = mask = foveal.structuring_element("ellipse", 5)
+    else:
+        mask = np.ones(kernel if isinstance(kernel, tuple) else (kernel, kernel), np.uint8)
+    got = foveal.morphology(img, op, kernel)
+    want = foveal.reference.morphology(img, op, mask)
+    np.testing.assert_array_equal(got, want)

@@ -30,6 +30,11 @@
 #include "foveal/parallel.hpp"
 #include "morph_plan.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FOVEAL_HAVE_STREAM 1
+#endif
+
 #ifndef FOVEAL_ISA
 #error "FOVEAL_ISA must name the instruction-set namespace"
 #endif
@@ -42,30 +47,84 @@ using detail::MorphPlan;
 using detail::MorphRun;
 using i64 = std::int64_t;
 
+// min and max, on one value (f) and on a 32-byte vector of values (fv: GCC vector extensions,
+// lowered to this file's instruction set: one AVX2 instruction, or two SSE2 ones).
 template <typename T>
 struct MaxOp {
   static T f(T a, T b) { return a > b ? a : b; }
+  template <typename W>
+  static W fv(W a, W b) {
+    return a > b ? a : b;
+  }
 };
 template <typename T>
 struct MinOp {
   static T f(T a, T b) { return a < b ? a : b; }
+  template <typename W>
+  static W fv(W a, W b) {
+    return a < b ? a : b;
+  }
+};
+template <typename T>
+struct MaxOpF {
+  static T f(T a, T b) { return (a > b || a != a) ? a : b; }
+  template <typename W>
+  static W fv(W a, W b) {
+    return ((a > b) | (a != a)) ? a : b;
+  }
+};
+template <typename T>
+struct MinOpF {
+  static T f(T a, T b) { return (a < b || a != a) ? a : b; }
+  template <typename W>
+  static W fv(W a, W b) {
+    return ((a < b) | (a != a)) ? a : b;
+  }
 };
 template <>
-struct MaxOp<float> {
-  static float f(float a, float b) { return (a > b || a != a) ? a : b; }
-};
+struct MaxOp<float> : MaxOpF<float> {};
 template <>
-struct MaxOp<double> {
-  static double f(double a, double b) { return (a > b || a != a) ? a : b; }
-};
+struct MaxOp<double> : MaxOpF<double> {};
 template <>
-struct MinOp<float> {
-  static float f(float a, float b) { return (a < b || a != a) ? a : b; }
-};
+struct MinOp<float> : MinOpF<float> {};
 template <>
-struct MinOp<double> {
-  static double f(double a, double b) { return (a < b || a != a) ? a : b; }
+struct MinOp<double> : MinOpF<double> {};
+
+// One 32-byte vector of T, loaded and stored unaligned.
+template <typename T>
+struct Lanes {
+  typedef T W __attribute__((vector_size(32)));
+  static constexpr i64 N = static_cast<i64>(32 / sizeof(T));
+  static W load(const T* p) {
+    W v;
+    std::memcpy(&v, p, sizeof(W));
+    return v;
+  }
+  static void store(T* p, W v) { std::memcpy(p, &v, sizeof(W)); }
+  // A non-temporal store to a 32-byte aligned address: the line goes to memory without being
+  // read first, for outputs that are written once and too large to stay in cache.
+  static void stream(T* p, W v) {
+#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
+    __m256i x;
+    std::memcpy(&x, &v, sizeof(x));
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(p), x);
+#elif defined(FOVEAL_HAVE_STREAM)
+    __m128i x[2];
+    std::memcpy(x, &v, sizeof(x));
+    _mm_stream_si128(reinterpret_cast<__m128i*>(p), x[0]);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(p) + 1, x[1]);
+#else
+    store(p, v);
+#endif
+  }
 };
+
+// Orders this thread's streaming stores before whatever follows (the end of a task).
+inline void stream_fence() {
+#ifdef FOVEAL_HAVE_STREAM
+  _mm_sfence();
+#endif
+}
 
 // o[i] = op(a[i], b[i]).
 template <typename T, typename Op>
@@ -153,13 +212,29 @@ void op_shifts_n(T* o, const T* a, const i64* shift, int k, i64 n) {
   }
 }
 
-// o[i] = op over j < K of rows[j][i] (rows may alias each other, never o).
+// o[i] = op over j < K of rows[j][i] (rows may alias each other, never o). With `stream`, o
+// is written with non-temporal stores.
 template <typename T, typename Op, int K>
-void op_rows_k(T* o, const T* const* rows, i64 n) {
+void op_rows_k(T* o, const T* const* rows, i64 n, bool stream) {
   const T* r[K];
   for (int j = 0; j < K; ++j) r[j] = rows[j];
+  i64 i = 0;
+  if (stream) {
+    using L = Lanes<T>;
+    using W = typename L::W;
+    for (; i < n && (reinterpret_cast<std::uintptr_t>(o + i) & 31) != 0; ++i) {
+      T v = r[0][i];
+      for (int j = 1; j < K; ++j) v = Op::f(v, r[j][i]);
+      o[i] = v;
+    }
+    for (; i + L::N <= n; i += L::N) {
+      W v = L::load(r[0] + i);
+      for (int j = 1; j < K; ++j) v = Op::fv(v, L::load(r[j] + i));
+      L::stream(o + i, v);
+    }
+  }
 #pragma GCC ivdep
-  for (i64 i = 0; i < n; ++i) {
+  for (; i < n; ++i) {
     T v = r[0][i];
     for (int j = 1; j < K; ++j) v = Op::f(v, r[j][i]);
     o[i] = v;
@@ -168,7 +243,7 @@ void op_rows_k(T* o, const T* const* rows, i64 n) {
 
 // o = op over `count` rows, eight at a time; with `into`, o itself takes part.
 template <typename T, typename Op>
-void op_rows_n(T* o, const T* const* rows, int count, i64 n, bool into) {
+void op_rows_n(T* o, const T* const* rows, int count, i64 n, bool into, bool stream = false) {
   const T* group[8];
   int j = 0;
   while (j < count) {
@@ -180,25 +255,25 @@ void op_rows_n(T* o, const T* const* rows, int count, i64 n, bool into) {
         copy_row(o, group[0], n);
         break;
       case 2:
-        op_rows_k<T, Op, 2>(o, group, n);
+        op_rows_k<T, Op, 2>(o, group, n, stream && j == count);
         break;
       case 3:
-        op_rows_k<T, Op, 3>(o, group, n);
+        op_rows_k<T, Op, 3>(o, group, n, stream && j == count);
         break;
       case 4:
-        op_rows_k<T, Op, 4>(o, group, n);
+        op_rows_k<T, Op, 4>(o, group, n, stream && j == count);
         break;
       case 5:
-        op_rows_k<T, Op, 5>(o, group, n);
+        op_rows_k<T, Op, 5>(o, group, n, stream && j == count);
         break;
       case 6:
-        op_rows_k<T, Op, 6>(o, group, n);
+        op_rows_k<T, Op, 6>(o, group, n, stream && j == count);
         break;
       case 7:
-        op_rows_k<T, Op, 7>(o, group, n);
+        op_rows_k<T, Op, 7>(o, group, n, stream && j == count);
         break;
       default:
-        op_rows_k<T, Op, 8>(o, group, n);
+        op_rows_k<T, Op, 8>(o, group, n, stream && j == count);
         break;
     }
     into = true;
@@ -239,40 +314,98 @@ void horizontal_window(const T* in, T* out, i64 n, int w, int step, T* ping, T* 
   op_shifts_n<T, Op>(out, cur, shift, q, n);
 }
 
+// van Herk for one block [s, s + k) of rows and U vectors of columns from x, with the running
+// suffix and prefix ops in registers: per value, one load and one store (to L1) for the suffix
+// and two loads and one store for the join. suf holds k * U vectors.
+template <typename T, typename Op, int U>
+void van_herk_chunk(const T* const* rows, T* const* out, i64 s, i64 e, int k, i64 x, T* suf) {
+  using L = Lanes<T>;
+  using W = typename L::W;
+  constexpr i64 N = L::N;
+  constexpr i64 S = U * N;  // values per row of suf
+  W acc[U];
+  const T* p = rows[s + k - 1] + x;
+  T* q = suf + (k - 1) * S;
+  for (int u = 0; u < U; ++u) {
+    acc[u] = L::load(p + u * N);
+    L::store(q + u * N, acc[u]);
+  }
+  for (i64 j = k - 2; j >= 0; --j) {
+    p = rows[s + j] + x;
+    q = suf + j * S;
+    for (int u = 0; u < U; ++u) {
+      acc[u] = Op::fv(acc[u], L::load(p + u * N));
+      L::store(q + u * N, acc[u]);
+    }
+  }
+  T* o = out[s] + x;  // a window aligned with the block is its suffix
+  for (int u = 0; u < U; ++u) L::store(o + u * N, acc[u]);
+  if (s + 1 >= e) return;
+  W g[U];
+  p = rows[s + k] + x;
+  o = out[s + 1] + x;
+  for (int u = 0; u < U; ++u) {
+    g[u] = L::load(p + u * N);
+    L::store(o + u * N, Op::fv(L::load(suf + S + u * N), g[u]));
+  }
+  for (i64 r = s + 2; r < e; ++r) {
+    p = rows[r + k - 1] + x;
+    q = suf + (r - s) * S;
+    o = out[r] + x;
+    for (int u = 0; u < U; ++u) {
+      g[u] = Op::fv(g[u], L::load(p + u * N));
+      L::store(o + u * N, Op::fv(L::load(q + u * N), g[u]));
+    }
+  }
+}
+
+// van Herk for one block [s, s + k) of rows over columns [xa, xb), in strips of vh_strip<T>()
+// values: a strip's suffix ops for the block (k rows) stay in L1; g holds (k + 1) strips.
+template <typename T, typename Op>
+void van_herk_strips(const T* const* rows, T* const* out, i64 s, i64 e, int k, i64 xa, i64 xb,
+                     T* g) {
+  constexpr i64 kStrip = vh_strip<T>();
+  T* suffix = g;               // k rows of kStrip values
+  T* prefix = g + k * kStrip;  // one row of kStrip values
+  for (i64 x = xa; x < xb; x += kStrip) {
+    const i64 w = (x + kStrip < xb) ? kStrip : xb - x;
+    // suffix[j] = op(rows[s + j .. s + k - 1]) for j < k.
+    copy_row(suffix + (k - 1) * kStrip, rows[s + k - 1] + x, w);
+    for (i64 j = k - 2; j >= 0; --j)
+      op_rows<T, Op>(suffix + j * kStrip, rows[s + j] + x, suffix + (j + 1) * kStrip, w);
+    copy_row(out[s] + x, suffix, w);  // a window aligned with the block is its suffix
+    if (s + 1 >= e) continue;
+    // Prefix ops of the next block complete each window: out[r] covers rows r .. r + k - 1.
+    copy_row(prefix, rows[s + k] + x, w);
+    op_rows<T, Op>(out[s + 1] + x, suffix + kStrip, prefix, w);
+    for (i64 r = s + 2; r < e; ++r)
+      op_prefix_join<T, Op>(out[r] + x, prefix, rows[r + k - 1] + x, suffix + (r - s) * kStrip, w);
+  }
+}
+
 // out[r] = op(rows[r], ..., rows[r + k - 1]) for r < m, over n values; rows holds m + k - 1
 // pointers. g holds (k + 1) vh_strip<T>() values of scratch.
 template <typename T, typename Op>
-void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T* g) {
+void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T* g, bool stream) {
   if (k == 1) {
     for (i64 r = 0; r < m; ++r) copy_row(out[r], rows[r], n);
     return;
   }
   if (k <= 8) {  // k loads and one store per value beat van Herk's passes
-    for (i64 r = 0; r < m; ++r) op_rows_n<T, Op>(out[r], rows + r, k, n, false);
+    for (i64 r = 0; r < m; ++r) op_rows_n<T, Op>(out[r], rows + r, k, n, false, stream);
     return;
   }
-  // van Herk/Gil-Werman over blocks [s, s + k), in column strips: a strip's suffix ops for
-  // the block (k rows of kStrip values) stay in L1, and each output value is written once.
-  constexpr i64 kStrip = vh_strip<T>();
-  T* suffix = g;               // k rows of kStrip values
-  T* prefix = g + k * kStrip;  // one row of kStrip values
+  // van Herk/Gil-Werman over blocks [s, s + k) of rows, in chunks of columns whose suffix and
+  // prefix ops stay in registers; the last columns go through L1-sized strips. (Streaming
+  // stores lose here: the chunks write 128 bytes to each of k rows in turn.)
+  constexpr int kUnroll = 4;
+  constexpr i64 kChunk = kUnroll * Lanes<T>::N;
   for (i64 s = 0; s < m; s += k) {
     const i64 e = (s + k < m) ? s + k : m;
-    for (i64 x = 0; x < n; x += kStrip) {
-      const i64 w = (x + kStrip < n) ? kStrip : n - x;
-      // suffix[j] = op(rows[s + j .. s + k - 1]) for j < k.
-      copy_row(suffix + (k - 1) * kStrip, rows[s + k - 1] + x, w);
-      for (i64 j = k - 2; j >= 0; --j)
-        op_rows<T, Op>(suffix + j * kStrip, rows[s + j] + x, suffix + (j + 1) * kStrip, w);
-      copy_row(out[s] + x, suffix, w);  // a window aligned with the block is its suffix
-      if (s + 1 >= e) continue;
-      // Prefix ops of the next block complete each window: out[r] covers rows r .. r + k - 1.
-      copy_row(prefix, rows[s + k] + x, w);
-      op_rows<T, Op>(out[s + 1] + x, suffix + kStrip, prefix, w);
-      for (i64 r = s + 2; r < e; ++r)
-        op_prefix_join<T, Op>(out[r] + x, prefix, rows[r + k - 1] + x, suffix + (r - s) * kStrip,
-                              w);
-    }
+    i64 x0 = 0;
+    for (; x0 + kChunk <= n; x0 += kChunk)
+      van_herk_chunk<T, Op, kUnroll>(rows, out, s, e, k, x0, g);
+    van_herk_strips<T, Op>(rows, out, s, e, k, x0, n, g);
   }
 }
 
@@ -339,6 +472,9 @@ class Morph {
       }
     }
     tiling_ = choose_tiling(p_, H_, W_, C_, static_cast<i64>(sizeof(T)), p_.rect ? 1 : n_lengths_);
+    // Outputs much larger than L2 are written once and not read back here: stream them.
+    const i64 out_bytes = H_ * W_ * C_ * static_cast<i64>(sizeof(T));
+    stream_ = out_bytes >= kStreamBytes;
     parallel_for_raw(
         tiling_.n_chunks * tiling_.n_cols,
         [](void* self, i64 t) { static_cast<Morph*>(self)->task(t); }, this);
@@ -376,30 +512,41 @@ class Morph {
   };
 
   // out[(x - xb) C + c] = op over pixels x .. x + w - 1 of source row `row` (border applied),
-  // for x in [xb, xe). Where every window lies inside the image the source is read directly;
-  // otherwise the row is first copied with its border (the outside pixels one by one, the
-  // inside at once): one memcpy per row is cheaper than doubling on short edge segments.
+  // for x in [xb, xe). Windows inside the image read the source directly (the source is read
+  // once, by the window pass itself); only the few windows that reach past an edge go through a
+  // small padded copy.
   void hwindow(const T* row, i64 xb, i64 xe, int w, T* out, const Work& wk) const {
-    const i64 x1 = xe + w - 1;  // one past the last input pixel
-    if (xb >= 0 && x1 <= W_) {
-      horizontal_window<T, Op>(row + xb * C_, out, (xe - xb) * C_, w, C_, wk.ping, wk.pong);
+    i64 mid0 = xb > 0 ? xb : 0;
+    i64 mid1 = W_ - w + 1;
+    if (xe < mid1) mid1 = xe;
+    if (mid1 <= mid0) {  // no window lies inside: the whole range is an edge
+      edge_window(row, xb, xe, w, out, wk);
       return;
     }
+    if (xb < mid0) edge_window(row, xb, mid0, w, out, wk);
+    horizontal_window<T, Op>(row + mid0 * C_, out + (mid0 - xb) * C_, (mid1 - mid0) * C_, w, C_,
+                             wk.ping, wk.pong);
+    if (mid1 < xe) edge_window(row, mid1, xe, w, out + (mid1 - xb) * C_, wk);
+  }
+
+  // Windows at x in [a, b) through a padded copy of pixels [a, b + w - 1).
+  void edge_window(const T* row, i64 a, i64 b, int w, T* out, const Work& wk) const {
     const T* px = static_cast<const T*>(p_.border_pixel);
-    const i64 in0 = xb > 0 ? xb : 0;
+    const i64 x1 = b + w - 1;
+    const i64 in0 = a > 0 ? a : 0;
     const i64 in1 = x1 < W_ ? x1 : W_;
-    for (i64 x = xb; x < x1; ++x) {
+    for (i64 x = a; x < x1; ++x) {
       if (x == in0 && in1 > in0) {
-        copy_row(wk.pad + (in0 - xb) * C_, row + in0 * C_, (in1 - in0) * C_);
+        copy_row(wk.pad + (in0 - a) * C_, row + in0 * C_, (in1 - in0) * C_);
         x = in1 - 1;
         continue;
       }
       const i64 sx = p_.col_map[x + p_.ax];
       const T* from = sx >= 0 ? row + sx * C_ : px;
-      T* to = wk.pad + (x - xb) * C_;
+      T* to = wk.pad + (x - a) * C_;
       for (int c = 0; c < C_; ++c) to[c] = from[c];
     }
-    horizontal_window<T, Op>(wk.pad, out, (xe - xb) * C_, w, C_, wk.ping, wk.pong);
+    horizontal_window<T, Op>(wk.pad, out, (b - a) * C_, w, C_, wk.ping, wk.pong);
   }
 
   void task(i64 t) const {
@@ -412,6 +559,7 @@ class Morph {
       rect_chunk(r0, r1, c0, c1);
     else
       runs_chunk(r0, r1, c0, c1);
+    if (stream_) stream_fence();
   }
 
   void rect_chunk(i64 r0, i64 r1, i64 c0, i64 c1) const {
@@ -474,7 +622,7 @@ class Morph {
       have = need;
       for (i64 b = 0; b < m + kh - 1; ++b) rows[b] = slot[(r + b) % cap];
       for (i64 b = 0; b < m; ++b) out[b] = dst_row(r + b) + c0 * C_;
-      vertical_window<T, Op>(rows, out, m, kh, n, g);
+      vertical_window<T, Op>(rows, out, m, kh, n, g, stream_);
     }
   }
 
@@ -526,7 +674,7 @@ class Morph {
         while (lengths_[li] != run.len) ++li;
         run_rows[k] = slot[li * cap + (r + run.dy) % cap] + static_cast<i64>(run.dx) * C_;
       }
-      op_rows_n<T, Op>(o, run_rows, p_.n_runs, n, false);
+      op_rows_n<T, Op>(o, run_rows, p_.n_runs, n, false, stream_);
     }
   }
 
@@ -538,6 +686,8 @@ class Morph {
   int lengths_[kMaxLengths] = {};
   int n_lengths_ = 0;
   Tiling tiling_;
+  bool stream_ = false;
+  static constexpr i64 kStreamBytes = i64{4} << 20;
 };
 
 template <typename T>
