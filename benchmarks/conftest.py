@@ -20,6 +20,7 @@ import time
 import foveal
 import numpy as np
 import pytest
+from machine import cpu_model
 
 SEED = 20240601
 FULL_SHAPE = (2160, 3840)  # 4K, (rows, cols)
@@ -57,23 +58,12 @@ def pytest_addoption(parser):
     )
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def foveal_machine_info() -> dict:
     """What report.py prints in its header: the machine and the foveal build that ran."""
     config = foveal.show_config(file=io.StringIO())
     return {
         "processor": platform.processor() or platform.machine(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "cores_usable": ALL_CORES,
         "cores_total": os.cpu_count(),
         "foveal_version": config["foveal"],

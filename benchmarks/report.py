@@ -22,6 +22,8 @@ import platform
 import sys
 from collections import OrderedDict
 
+from machine import cpu_model
+
 LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage")
 ANCHORS = ("numpy", "cv2", "scipy", "skimage")
 SINGLE_THREADED = ("numpy", "scipy", "skimage")
@@ -66,21 +68,10 @@ def median_for(results: dict, library: str, threads: int):
 # --------------------------------------------------------------------------- machine header
 
 
-def _local_cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _local_machine() -> dict:
     info = {
         "processor": platform.processor() or platform.machine(),
-        "cpu_model": _local_cpu_model(),
+        "cpu_model": cpu_model(),
         "cores_usable": len(os.sched_getaffinity(0))
         if hasattr(os, "sched_getaffinity")
         else os.cpu_count(),

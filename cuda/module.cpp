@@ -2,23 +2,13 @@
 #include <pybind11/pybind11.h>
 
 #include "device.hpp"
-#include "foveal/error.hpp"
+#include "errors.hpp"
 
 namespace py = pybind11;
 
 PYBIND11_MODULE(_cuda, m) {
   m.doc() = "foveal's CUDA kernels (private: use the foveal package)";
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const foveal::TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
-    } catch (const foveal::ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const foveal::Error& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
-    }
-  });
+  foveal::bindings::register_errors();
   m.def("device_count", &foveal::cuda::device_count);
   m.def("runtime_version", &foveal::cuda::runtime_version);
   m.def("driver_version", &foveal::cuda::driver_version);

@@ -2,7 +2,7 @@
 // foveal's C++ errors into Python's built-in exceptions.
 #include <pybind11/pybind11.h>
 
-#include "foveal/error.hpp"
+#include "errors.hpp"
 
 namespace py = pybind11;
 
@@ -11,17 +11,7 @@ void bind_morphology(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "foveal's CPU kernels (private: use the foveal package)";
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const foveal::TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
-    } catch (const foveal::ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const foveal::Error& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
-    }
-  });
+  foveal::bindings::register_errors();
   bind_runtime(m);
   bind_morphology(m);
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..reference.morphology import plan_passes
+
 
 def _identity(dtype, dilate):
     info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
@@ -59,14 +61,9 @@ def _pass(xp, ndi, img, mask, ay, ax, border, values, dilate):
 
 
 def erode_dilate(xp, ndi, img, mask, anchor, iterations, border, values, dilate):
-    kh, kw = mask.shape
-    ay = anchor[0] if anchor[0] >= 0 else kh // 2
-    ax = anchor[1] if anchor[1] >= 0 else kw // 2
-    if iterations == 0 or mask.size == 1:
+    mask, (ay, ax), iterations = plan_passes(np.asarray(mask), anchor, iterations)
+    if iterations == 0:
         return img.copy()
-    if mask.all() and iterations > 1:
-        mask = np.ones((kh + (iterations - 1) * (kh - 1), kw + (iterations - 1) * (kw - 1)))
-        ay, ax, iterations = ay * iterations, ax * iterations, 1
     binary = img.dtype == np.bool_
     out = img.view(xp.uint8) if binary else img
     if binary and border == "constant":

@@ -76,16 +76,25 @@ def _one_pass(img, mask, ay, ax, border, border_value, dilate):
     return out
 
 
-def _erode_dilate(img, mask, anchor, iterations, border, border_value, dilate):
+def plan_passes(mask, anchor, iterations):
+    """OpenCV's rules for one erode or dilate call: ``(mask, (ay, ax), passes)``, with passes 0
+    meaning a copy (no iterations, or a 1x1 kernel), and n iterations of a full rectangle
+    turned into one pass of an (n (k - 1) + 1)-rectangle."""
     kh, kw = mask.shape
     ay = anchor[0] if anchor[0] >= 0 else kh // 2
     ax = anchor[1] if anchor[1] >= 0 else kw // 2
     if iterations == 0 or mask.size == 1:
-        return img.copy()
+        return mask, (ay, ax), 0
     if mask.all() and iterations > 1:
-        # OpenCV: n passes of a k-rectangle are one pass of an (n (k - 1) + 1)-rectangle.
-        mask = np.ones((kh + (iterations - 1) * (kh - 1), kw + (iterations - 1) * (kw - 1)), bool)
-        ay, ax, iterations = ay * iterations, ax * iterations, 1
+        grown = (kh + (iterations - 1) * (kh - 1), kw + (iterations - 1) * (kw - 1))
+        return np.ones(grown, bool), (ay * iterations, ax * iterations), 1
+    return mask, (ay, ax), iterations
+
+
+def _erode_dilate(img, mask, anchor, iterations, border, border_value, dilate):
+    mask, (ay, ax), iterations = plan_passes(mask, anchor, iterations)
+    if iterations == 0:
+        return img.copy()
     out = img
     for _ in range(iterations):
         out = _one_pass(out, mask, ay, ax, border, border_value, dilate)
