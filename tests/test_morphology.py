@@ -1100,6 +1100,7 @@ def test_non_native_byte_order(dtype):
         ((1100, 1001), np.float32, (3, 7)),
         ((1100, 1001), np.float32, 31),
         ((2100, 2100), np.uint8, "ellipse"),
+        ((1100, 1001, 2), np.uint16, (40, 9)),
     ],
 )
 @pytest.mark.parametrize("op", ["dilate", "erode", "gradient"])
