@@ -1103,7 +1103,7 @@ def test_non_native_byte_order(dtype):
         ((1100, 1001, 2), np.uint16, (40, 9)),
     ],
 )
-@pytest.mark.parametrize("op", ["dilate", "erode", "gradient"])
+@pytest.mark.parametrize("op", ["dilate", "erode", "gradient", "open", "blackhat"])
 def test_large_outputs_match_reference(shape, dtype, kernel, op):
     rng = np.random.default_rng(7)
     base = random_image(rng, (shape[0], shape[1] + 1, *shape[2:]), np.dtype(dtype))

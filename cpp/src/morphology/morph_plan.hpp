@@ -35,12 +35,15 @@ struct MorphPlan {
 }  // namespace foveal
 
 // Declares the kernels of one instruction-set namespace.
-#define FOVEAL_DECLARE_MORPH_KERNELS(isa)                                                \
-  namespace foveal {                                                                     \
-  namespace isa {                                                                        \
-  void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src,            \
-                    const ImageView& dst);                                               \
-  /* dst = a - b, saturating for integers (a, b, dst may alias elementwise) */           \
-  void subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst); \
-  }                                                                                      \
+#define FOVEAL_DECLARE_MORPH_KERNELS(isa)                                                 \
+  namespace foveal {                                                                      \
+  namespace isa {                                                                         \
+  void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src,             \
+                    const ImageView& dst);                                                \
+  /* dst = second(first(src)), band by band: the intermediate is never whole */           \
+  void erode_dilate_pair(const detail::MorphPlan& first, const detail::MorphPlan& second, \
+                         const ConstImageView& src, const ImageView& dst);                \
+  /* dst = a - b, saturating for integers (a, b, dst may alias elementwise) */            \
+  void subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst);  \
+  }                                                                                       \
   }

@@ -457,7 +457,9 @@ class Morph {
   Morph(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst)
       : p_(plan), src_(src), dst_(dst), H_(src.rows), W_(src.cols), C_(src.channels) {}
 
-  void run() {
+  // Splits the work (tiling, distinct run lengths); `stream` allows streaming stores when the
+  // output is large.
+  void prepare(bool stream) {
     // Distinct run lengths of a non-rect SE: each gets one horizontal window per input row.
     n_lengths_ = 0;
     if (!p_.rect) {
@@ -474,10 +476,35 @@ class Morph {
     tiling_ = choose_tiling(p_, H_, W_, C_, static_cast<i64>(sizeof(T)), p_.rect ? 1 : n_lengths_);
     // Outputs much larger than L2 are written once and not read back here: stream them.
     const i64 out_bytes = H_ * W_ * C_ * static_cast<i64>(sizeof(T));
-    stream_ = out_bytes >= kStreamBytes;
+    stream_ = stream && out_bytes >= kStreamBytes;
+  }
+
+  // The whole image, tasks across the thread pool.
+  void run() {
+    prepare(true);
     parallel_for_raw(
         tiling_.n_chunks * tiling_.n_cols,
         [](void* self, i64 t) { static_cast<Morph*>(self)->task(t); }, this);
+  }
+
+  // Output rows [r0, r1) on the calling thread (after prepare()).
+  void run_rows(i64 r0, i64 r1) const {
+    for (i64 ci = 0; ci < tiling_.n_cols; ++ci) {
+      const i64 c0 = ci * tiling_.col_width;
+      const i64 c1 = (c0 + tiling_.col_width < W_) ? c0 + tiling_.col_width : W_;
+      if (p_.rect)
+        rect_chunk(r0, r1, c0, c1);
+      else
+        runs_chunk(r0, r1, c0, c1);
+    }
+    if (stream_) stream_fence();
+  }
+
+  // Source row y lives at row y - src_row0 of src's memory, output row y at y - dst_row0 of
+  // dst's: a band buffer can stand for the rows of a whole image that a band touches.
+  void set_row_origins(i64 src_row0, i64 dst_row0) {
+    src_row0_ = src_row0;
+    dst_row0_ = dst_row0;
   }
 
  private:
@@ -485,10 +512,11 @@ class Morph {
   [[noreturn]] static void throw_too_many() { throw std::bad_alloc(); }
 
   const T* src_row(i64 y) const {
-    return reinterpret_cast<const T*>(static_cast<const char*>(src_.data) + y * src_.row_stride);
+    return reinterpret_cast<const T*>(static_cast<const char*>(src_.data) +
+                                      (y - src_row0_) * src_.row_stride);
   }
   T* dst_row(i64 y) const {
-    return reinterpret_cast<T*>(static_cast<char*>(dst_.data) + y * dst_.row_stride);
+    return reinterpret_cast<T*>(static_cast<char*>(dst_.data) + (y - dst_row0_) * dst_.row_stride);
   }
 
   // `count` copies of the border pixel.
@@ -696,8 +724,80 @@ class Morph {
   int n_lengths_ = 0;
   Tiling tiling_;
   bool stream_ = false;
+  i64 src_row0_ = 0, dst_row0_ = 0;
   static constexpr i64 kStreamBytes = i64{4} << 20;
 };
+
+// dst = second(first(src)) in bands of output rows: a band's second pass reads the rows of the
+// intermediate image its windows reach (through the second pass's border map), and the first
+// pass computes exactly those rows into a buffer of the band's own: the intermediate stays in
+// cache, and no whole intermediate image is written and read back.
+template <typename T, typename Op1, typename Op2>
+struct PairJob {
+  const MorphPlan* first;
+  const MorphPlan* second;
+  ConstImageView src;
+  ImageView dst;
+  i64 band;
+};
+
+template <typename T, typename Op1, typename Op2>
+void pair_band(const PairJob<T, Op1, Op2>& job, i64 b) {
+  const i64 H = job.src.rows;
+  const i64 r0 = b * job.band;
+  const i64 r1 = (r0 + job.band < H) ? r0 + job.band : H;
+  // The intermediate rows this band reads: the hull of the second map over its windows.
+  i64 e0 = H, e1 = 0;
+  for (i64 idx = r0; idx < r1 + job.second->kh - 1; ++idx) {
+    const i64 y = job.second->row_map[idx];
+    if (y < 0) continue;
+    if (y < e0) e0 = y;
+    if (y + 1 > e1) e1 = y + 1;
+  }
+  const i64 row_values = job.src.cols * job.src.channels;
+  Scratch buffer(static_cast<std::size_t>((e1 > e0 ? e1 - e0 : 1) * row_values) * sizeof(T));
+  ImageView mid{
+      buffer.p,     H, job.src.cols, job.src.channels, row_values * static_cast<i64>(sizeof(T)),
+      job.src.dtype};
+  if (e1 > e0) {
+    Morph<T, Op1> first(*job.first, job.src, mid);
+    first.prepare(false);
+    first.set_row_origins(0, e0);
+    first.run_rows(e0, e1);
+  }
+  ConstImageView mid_in{buffer.p, H, job.src.cols, job.src.channels, mid.row_stride, job.src.dtype};
+  Morph<T, Op2> second(*job.second, mid_in, job.dst);
+  second.prepare(true);
+  second.set_row_origins(e0, 0);
+  second.run_rows(r0, r1);
+}
+
+template <typename T, typename Op1, typename Op2>
+void pair_ops(const MorphPlan& first, const MorphPlan& second, const ConstImageView& src,
+              const ImageView& dst) {
+  // Bands of a few hundred KiB of intermediate, and at least a few per thread.
+  const i64 row_bytes = src.cols * src.channels * static_cast<i64>(sizeof(T));
+  i64 band = (256 * 1024) / (row_bytes > 0 ? row_bytes : 1);
+  const i64 min_band = 4 * static_cast<i64>(second.kh > first.kh ? second.kh : first.kh);
+  if (band < min_band) band = min_band;
+  const i64 threads = get_num_threads();
+  if (threads > 1 && src.rows / (4 * threads) < band) band = src.rows / (4 * threads);
+  if (band < 16) band = 16;
+  if (band > src.rows) band = src.rows;
+  PairJob<T, Op1, Op2> job{&first, &second, src, dst, band};
+  parallel_for_raw((src.rows + band - 1) / band,
+                   [](void* ctx, i64 b) { pair_band(*static_cast<PairJob<T, Op1, Op2>*>(ctx), b); },
+                   &job);
+}
+
+template <typename T>
+void pair_typed(const MorphPlan& first, const MorphPlan& second, const ConstImageView& src,
+                const ImageView& dst) {
+  if (first.dilate)
+    pair_ops<T, MaxOp<T>, MinOp<T>>(first, second, src, dst);
+  else
+    pair_ops<T, MinOp<T>, MaxOp<T>>(first, second, src, dst);
+}
 
 template <typename T>
 void erode_dilate_typed(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
@@ -769,6 +869,22 @@ void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src, cons
       return erode_dilate_typed<float>(plan, src, dst);
     case DType::f64:
       return erode_dilate_typed<double>(plan, src, dst);
+  }
+}
+
+void erode_dilate_pair(const detail::MorphPlan& first, const detail::MorphPlan& second,
+                       const ConstImageView& src, const ImageView& dst) {
+  switch (src.dtype) {
+    case DType::u8:
+      return pair_typed<std::uint8_t>(first, second, src, dst);
+    case DType::u16:
+      return pair_typed<std::uint16_t>(first, second, src, dst);
+    case DType::s16:
+      return pair_typed<std::int16_t>(first, second, src, dst);
+    case DType::f32:
+      return pair_typed<float>(first, second, src, dst);
+    case DType::f64:
+      return pair_typed<double>(first, second, src, dst);
   }
 }
 

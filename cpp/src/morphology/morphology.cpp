@@ -47,6 +47,22 @@ void run_erode_dilate(const MorphPlan& plan, const ConstImageView& src, const Im
   }
 }
 
+void run_pair(const MorphPlan& first, const MorphPlan& second, const ConstImageView& src,
+              const ImageView& dst) {
+  switch (active_isa()) {
+#ifdef FOVEAL_HAVE_AVX512
+    case Isa::AVX512:
+      return avx512::erode_dilate_pair(first, second, src, dst);
+#endif
+#ifdef FOVEAL_HAVE_AVX2
+    case Isa::AVX2:
+      return avx2::erode_dilate_pair(first, second, src, dst);
+#endif
+    default:
+      return baseline::erode_dilate_pair(first, second, src, dst);
+  }
+}
+
 void run_subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst) {
   switch (active_isa()) {
 #ifdef FOVEAL_HAVE_AVX512
@@ -282,13 +298,12 @@ class Morphology {
     ax_ = opt.anchor_x < 0 ? se.width / 2 : opt.anchor_x;
   }
 
-  // One erode or dilate with all its iterations, src -> dst (distinct memory).
-  void erode_dilate(bool dilate, const ConstImageView& src, const ImageView& dst) const {
-    int iterations = opt_.iterations;
-    if (iterations == 0 || se_.height * se_.width == 1) {
-      copy_image(src, dst);
-      return;
-    }
+  // The single pass that one erode or dilate call makes, where it makes one: a rectangle
+  // (its iterations folded into a larger one) or any SE with one iteration. False for copies
+  // (no iterations, 1x1 SE) and for repeated passes of other SEs.
+  bool single_pass(Pass& pass, bool dilate, const ConstImageView& src) const {
+    const int iterations = opt_.iterations;
+    if (iterations == 0 || se_.height * se_.width == 1) return false;
     if (se_.is_full()) {
       // n passes of a k-rectangle are one pass of a (n (k - 1) + 1)-rectangle.
       std::int64_t kh = se_.height + static_cast<std::int64_t>(iterations - 1) * (se_.height - 1);
@@ -300,17 +315,27 @@ class Morphology {
       StructuringElement big;
       big.height = static_cast<int>(kh);
       big.width = static_cast<int>(kw);
-      Pass pass;
       build_pass(pass, dilate, big, static_cast<int>(ay), static_cast<int>(ax), true, src, opt_);
-      run_erode_dilate(pass.plan, src, dst);
+      return true;
+    }
+    if (iterations != 1) return false;
+    build_pass(pass, dilate, se_, ay_, ax_, false, src, opt_);
+    return true;
+  }
+
+  // One erode or dilate with all its iterations, src -> dst (distinct memory).
+  void erode_dilate(bool dilate, const ConstImageView& src, const ImageView& dst) const {
+    const int iterations = opt_.iterations;
+    if (iterations == 0 || se_.height * se_.width == 1) {
+      copy_image(src, dst);
       return;
     }
     Pass pass;
-    build_pass(pass, dilate, se_, ay_, ax_, false, src, opt_);
-    if (iterations == 1) {
+    if (single_pass(pass, dilate, src)) {
       run_erode_dilate(pass.plan, src, dst);
       return;
     }
+    build_pass(pass, dilate, se_, ay_, ax_, false, src, opt_);
     OwnedImage tmp(src);
     ConstImageView cur = src;
     for (int i = 0; i < iterations; ++i) {
@@ -320,6 +345,21 @@ class Morphology {
     }
   }
 
+  // Open (erode then dilate) or close (the reverse). When each is a single pass and the border
+  // does not wrap around, the kernels run them band by band and the intermediate image never
+  // exists whole; otherwise through one temporary image.
+  void open_close(bool first_dilates, const ConstImageView& src, const ImageView& dst) const {
+    Pass first, second;
+    if (opt_.border != Border::Wrap && single_pass(first, first_dilates, src) &&
+        single_pass(second, !first_dilates, src)) {
+      run_pair(first.plan, second.plan, src, dst);
+      return;
+    }
+    OwnedImage tmp(src);
+    erode_dilate(first_dilates, src, tmp.view);
+    erode_dilate(!first_dilates, as_const(tmp.view), dst);
+  }
+
   void apply(MorphOp op, const ConstImageView& src, const ImageView& dst) const {
     switch (op) {
       case MorphOp::Erode:
@@ -327,13 +367,9 @@ class Morphology {
       case MorphOp::Dilate:
         return erode_dilate(true, src, dst);
       case MorphOp::Open:
-      case MorphOp::Close: {
-        OwnedImage tmp(src);
-        const bool first_dilates = op == MorphOp::Close;
-        erode_dilate(first_dilates, src, tmp.view);
-        erode_dilate(!first_dilates, as_const(tmp.view), dst);
-        return;
-      }
+        return open_close(false, src, dst);
+      case MorphOp::Close:
+        return open_close(true, src, dst);
       case MorphOp::Gradient: {
         OwnedImage tmp(src);
         erode_dilate(true, src, dst);
