@@ -43,6 +43,9 @@ struct MorphPlan {
   /* dst = second(first(src)), band by band: the intermediate is never whole */           \
   void erode_dilate_pair(const detail::MorphPlan& first, const detail::MorphPlan& second, \
                          const ConstImageView& src, const ImageView& dst);                \
+  /* dst = dilate(src) - erode(src) (saturating), band by band */                         \
+  void gradient(const detail::MorphPlan& dilate, const detail::MorphPlan& erode,          \
+                const ConstImageView& src, const ImageView& dst);                         \
   /* dst = a - b, saturating for integers (a, b, dst may alias elementwise) */            \
   void subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst);  \
   }                                                                                       \

@@ -855,7 +855,78 @@ void subtract_typed(const ConstImageView& a, const ConstImageView& b, const Imag
       &job);
 }
 
+// dst = dilate(src) - erode(src) in bands of rows: both passes of a band go to buffers of the
+// band's own and their difference to dst, so no whole intermediate image is written.
+struct GradientJob {
+  const MorphPlan* dilate;
+  const MorphPlan* erode;
+  ConstImageView src;
+  ImageView dst;
+  i64 band;
+};
+
+template <typename T>
+void gradient_band(const GradientJob& job, i64 b) {
+  const i64 H = job.src.rows;
+  const i64 r0 = b * job.band;
+  const i64 r1 = (r0 + job.band < H) ? r0 + job.band : H;
+  const i64 n = job.src.cols * job.src.channels;
+  const i64 stride = n * static_cast<i64>(sizeof(T));
+  Scratch buffer(static_cast<std::size_t>(2 * (r1 - r0) * n) * sizeof(T));
+  T* hi = static_cast<T*>(buffer.p);
+  T* lo = hi + (r1 - r0) * n;
+  ImageView hi_view{hi, H, job.src.cols, job.src.channels, stride, job.src.dtype};
+  ImageView lo_view{lo, H, job.src.cols, job.src.channels, stride, job.src.dtype};
+  Morph<T, MaxOp<T>> dilate(*job.dilate, job.src, hi_view);
+  dilate.prepare(false);
+  dilate.set_row_origins(0, r0);
+  dilate.run_rows(r0, r1);
+  Morph<T, MinOp<T>> erode(*job.erode, job.src, lo_view);
+  erode.prepare(false);
+  erode.set_row_origins(0, r0);
+  erode.run_rows(r0, r1);
+  for (i64 y = r0; y < r1; ++y) {
+    T* o = reinterpret_cast<T*>(static_cast<char*>(job.dst.data) + y * job.dst.row_stride);
+    const T* a = hi + (y - r0) * n;
+    const T* c = lo + (y - r0) * n;
+    for (i64 i = 0; i < n; ++i) o[i] = sub_sat(a[i], c[i]);
+  }
+}
+
+template <typename T>
+void gradient_typed(const MorphPlan& dil, const MorphPlan& ero, const ConstImageView& src,
+                    const ImageView& dst) {
+  const i64 row_bytes = src.cols * src.channels * static_cast<i64>(sizeof(T));
+  i64 band = (128 * 1024) / (row_bytes > 0 ? row_bytes : 1);
+  const i64 min_band = 4 * static_cast<i64>(dil.kh);
+  if (band < min_band) band = min_band;
+  const i64 threads = get_num_threads();
+  if (threads > 1 && src.rows / (4 * threads) < band) band = src.rows / (4 * threads);
+  if (band < 16) band = 16;
+  if (band > src.rows) band = src.rows;
+  GradientJob job{&dil, &ero, src, dst, band};
+  parallel_for_raw((src.rows + band - 1) / band,
+                   [](void* ctx, i64 b) { gradient_band<T>(*static_cast<GradientJob*>(ctx), b); },
+                   &job);
+}
+
 }  // namespace
+
+void gradient(const detail::MorphPlan& dilate, const detail::MorphPlan& erode,
+              const ConstImageView& src, const ImageView& dst) {
+  switch (src.dtype) {
+    case DType::u8:
+      return gradient_typed<std::uint8_t>(dilate, erode, src, dst);
+    case DType::u16:
+      return gradient_typed<std::uint16_t>(dilate, erode, src, dst);
+    case DType::s16:
+      return gradient_typed<std::int16_t>(dilate, erode, src, dst);
+    case DType::f32:
+      return gradient_typed<float>(dilate, erode, src, dst);
+    case DType::f64:
+      return gradient_typed<double>(dilate, erode, src, dst);
+  }
+}
 
 void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
   switch (src.dtype) {

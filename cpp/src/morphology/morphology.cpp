@@ -63,6 +63,22 @@ void run_pair(const MorphPlan& first, const MorphPlan& second, const ConstImageV
   }
 }
 
+void run_gradient(const MorphPlan& dilate, const MorphPlan& erode, const ConstImageView& src,
+                  const ImageView& dst) {
+  switch (active_isa()) {
+#ifdef FOVEAL_HAVE_AVX512
+    case Isa::AVX512:
+      return avx512::gradient(dilate, erode, src, dst);
+#endif
+#ifdef FOVEAL_HAVE_AVX2
+    case Isa::AVX2:
+      return avx2::gradient(dilate, erode, src, dst);
+#endif
+    default:
+      return baseline::gradient(dilate, erode, src, dst);
+  }
+}
+
 void run_subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst) {
   switch (active_isa()) {
 #ifdef FOVEAL_HAVE_AVX512
@@ -371,6 +387,11 @@ class Morphology {
       case MorphOp::Close:
         return open_close(true, src, dst);
       case MorphOp::Gradient: {
+        Pass up, down;
+        if (single_pass(up, true, src) && single_pass(down, false, src)) {
+          run_gradient(up.plan, down.plan, src, dst);
+          return;
+        }
         OwnedImage tmp(src);
         erode_dilate(true, src, dst);
         erode_dilate(false, src, tmp.view);
