@@ -9,11 +9,13 @@
 namespace foveal {
 namespace detail {
 
-// One horizontal run of the structuring element: row dy, columns dx .. dx + len - 1.
+// One horizontal run of the structuring element: row dy, columns dx .. dx + len - 1;
+// lengths[length_index] == len.
 struct MorphRun {
   int dy;
   int dx;
   int len;
+  int length_index;
 };
 
 struct MorphPlan {
@@ -23,6 +25,8 @@ struct MorphPlan {
   int ay = 0, ax = 0;              // anchor
   const MorphRun* runs = nullptr;  // non-rect SEs: every run, any order
   int n_runs = 0;
+  const int* lengths = nullptr;  // the distinct run lengths: one horizontal window each
+  int n_lengths = 0;
   // Source row (col) read at virtual row y (col x) is row_map[y + ay] (col_map[x + ax]), or the
   // border constant where the map holds -1. Rows span [-ay, rows + kh - 1 - ay).
   const std::int64_t* row_map = nullptr;

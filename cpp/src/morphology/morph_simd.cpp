@@ -4,21 +4,21 @@
 //   dilate: out(y, x) = max over SE members (i, j) of in(y + i - ay, x + j - ax); erode: min.
 //
 // Shapes: rows of W pixels x C interleaved channels, any dtype of uint8/uint16/int16/f32/f64.
-// The image is cut into tiles (a band of output rows x a range of columns) that run in
-// parallel; a tile reads its input rows once, with the border applied, and keeps every
-// intermediate in a few hundred KiB so it stays in L2.
+// Tasks are chunks of rows (and column ranges only for very wide rows); a task computes each
+// input row's horizontal windows once, into a ring of rows that stays in cache, and makes its
+// output rows from the ring band by band.
 //
-// Rectangles are separable: each input row gets a horizontal window of kw pixels by doubling
-// (windows of 1, 2, 4, ... pixels, each the op of two shifted copies of the last; then two
-// overlapping power-of-two windows make kw): ceil(log2 kw) vector ops per value, and each op is
-// a straight loop that the compiler vectorizes with this file's instruction set, for any
-// channel count. The vertical window of kh rows uses van Herk/Gil-Werman: rows in blocks of kh,
-// suffix ops within a block, prefix ops within the next, one op to combine: 3 ops per value
-// whatever kh is. (Doubling beats a SIMD van Herk scan along rows below ~64 pixels; the
-// vertical direction vectorizes across columns, so it gets the constant-time algorithm.)
+// Rectangles are separable. Horizontally, windows of up to 8 pixels take one pass of 8 shifted
+// loads; wider ones grow by fours (windows of 4, 16, 64 ... pixels) and a last pass joins at
+// most four of them: every pass is a straight loop that the compiler vectorizes for this file's
+// instruction set, for any channel count. Vertically, up to 8 rows take one pass; more use
+// van Herk/Gil-Werman (blocks of kh rows, suffix ops within a block, prefix ops within the
+// next, one op to join: 3 ops per value whatever kh is) with the running ops in registers.
 //
 // Any other SE is decomposed into horizontal runs: each distinct run length gets its
 // horizontal window as above, and the output is the op over runs of the shifted run windows.
+// Open, close and gradient run band by band so that no whole intermediate image is written.
+// Outputs larger than a few MiB are written with streaming stores.
 //
 // Floating-point min/max propagate NaN (as numpy.maximum and torch do), so a NaN in a window
 // always gives NaN. Everything here has internal linkage: see morph_plan.hpp.
@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "foveal/parallel.hpp"
 #include "morph_plan.hpp"
@@ -132,12 +133,6 @@ void op_rows(T* __restrict o, const T* __restrict a, const T* __restrict b, i64 
   for (i64 i = 0; i < n; ++i) o[i] = Op::f(a[i], b[i]);
 }
 
-// o[i] = op(o[i], b[i]).
-template <typename T, typename Op>
-void op_into(T* __restrict o, const T* __restrict b, i64 n) {
-  for (i64 i = 0; i < n; ++i) o[i] = Op::f(o[i], b[i]);
-}
-
 // g[i] = op(g[i], b[i]); o[i] = op(h[i], g[i]).
 template <typename T, typename Op>
 void op_prefix_join(T* __restrict o, T* __restrict g, const T* __restrict b, const T* __restrict h,
@@ -190,26 +185,33 @@ void op_shifts(T* __restrict o, const T* __restrict a, const i64* shift, i64 n) 
   }
 }
 
-template <typename T, typename Op>
-void op_shifts_n(T* o, const T* a, const i64* shift, int k, i64 n) {
+// Calls f(std::integral_constant<int, K>{}) with K = k for k in 1..7, and K = 8 above: the
+// passes below take their load count as a template parameter so their loops unroll.
+template <typename F>
+void with_k(int k, F&& f) {
   switch (k) {
     case 1:
-      return op_shifts<T, Op, 1>(o, a, shift, n);
+      return f(std::integral_constant<int, 1>{});
     case 2:
-      return op_shifts<T, Op, 2>(o, a, shift, n);
+      return f(std::integral_constant<int, 2>{});
     case 3:
-      return op_shifts<T, Op, 3>(o, a, shift, n);
+      return f(std::integral_constant<int, 3>{});
     case 4:
-      return op_shifts<T, Op, 4>(o, a, shift, n);
+      return f(std::integral_constant<int, 4>{});
     case 5:
-      return op_shifts<T, Op, 5>(o, a, shift, n);
+      return f(std::integral_constant<int, 5>{});
     case 6:
-      return op_shifts<T, Op, 6>(o, a, shift, n);
+      return f(std::integral_constant<int, 6>{});
     case 7:
-      return op_shifts<T, Op, 7>(o, a, shift, n);
+      return f(std::integral_constant<int, 7>{});
     default:
-      return op_shifts<T, Op, 8>(o, a, shift, n);
+      return f(std::integral_constant<int, 8>{});
   }
+}
+
+template <typename T, typename Op>
+void op_shifts_n(T* o, const T* a, const i64* shift, int k, i64 n) {
+  with_k(k, [&](auto K) { op_shifts<T, Op, decltype(K)::value>(o, a, shift, n); });
 }
 
 // o[i] = op over j < K of rows[j][i] (rows may alias each other, never o). With `stream`, o
@@ -241,7 +243,8 @@ void op_rows_k(T* o, const T* const* rows, i64 n, bool stream) {
   }
 }
 
-// o = op over `count` rows, eight at a time; with `into`, o itself takes part.
+// o = op over `count` rows, eight at a time; with `into`, o itself takes part. With `stream`,
+// the last group writes o with non-temporal stores.
 template <typename T, typename Op>
 void op_rows_n(T* o, const T* const* rows, int count, i64 n, bool into, bool stream = false) {
   const T* group[8];
@@ -250,32 +253,8 @@ void op_rows_n(T* o, const T* const* rows, int count, i64 n, bool into, bool str
     int g = 0;
     if (into) group[g++] = o;
     while (g < 8 && j < count) group[g++] = rows[j++];
-    switch (g) {
-      case 1:
-        copy_row(o, group[0], n);
-        break;
-      case 2:
-        op_rows_k<T, Op, 2>(o, group, n, stream && j == count);
-        break;
-      case 3:
-        op_rows_k<T, Op, 3>(o, group, n, stream && j == count);
-        break;
-      case 4:
-        op_rows_k<T, Op, 4>(o, group, n, stream && j == count);
-        break;
-      case 5:
-        op_rows_k<T, Op, 5>(o, group, n, stream && j == count);
-        break;
-      case 6:
-        op_rows_k<T, Op, 6>(o, group, n, stream && j == count);
-        break;
-      case 7:
-        op_rows_k<T, Op, 7>(o, group, n, stream && j == count);
-        break;
-      default:
-        op_rows_k<T, Op, 8>(o, group, n, stream && j == count);
-        break;
-    }
+    const bool last = j == count;
+    with_k(g, [&](auto K) { op_rows_k<T, Op, decltype(K)::value>(o, group, n, stream && last); });
     into = true;
   }
 }
@@ -387,10 +366,6 @@ void van_herk_strips(const T* const* rows, T* const* out, i64 s, i64 e, int k, i
 // pointers. g holds (k + 1) vh_strip<T>() values of scratch.
 template <typename T, typename Op>
 void vertical_window(const T* const* rows, T* const* out, i64 m, int k, i64 n, T* g, bool stream) {
-  if (k == 1) {
-    for (i64 r = 0; r < m; ++r) copy_row(out[r], rows[r], n);
-    return;
-  }
   if (k <= 8) {  // k loads and one store per value beat van Herk's passes
     for (i64 r = 0; r < m; ++r) op_rows_n<T, Op>(out[r], rows + r, k, n, false, stream);
     return;
@@ -457,23 +432,10 @@ class Morph {
   Morph(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst)
       : p_(plan), src_(src), dst_(dst), H_(src.rows), W_(src.cols), C_(src.channels) {}
 
-  // Splits the work (tiling, distinct run lengths); `stream` allows streaming stores when the
-  // output is large.
+  // Splits the work; `stream` allows streaming stores when the output is large.
   void prepare(bool stream) {
-    // Distinct run lengths of a non-rect SE: each gets one horizontal window per input row.
-    n_lengths_ = 0;
-    if (!p_.rect) {
-      for (int i = 0; i < p_.n_runs; ++i) {
-        int found = -1;
-        for (int j = 0; j < n_lengths_; ++j)
-          if (lengths_[j] == p_.runs[i].len) found = j;
-        if (found < 0) {
-          if (n_lengths_ == kMaxLengths) throw_too_many();
-          lengths_[n_lengths_++] = p_.runs[i].len;
-        }
-      }
-    }
-    tiling_ = choose_tiling(p_, H_, W_, C_, static_cast<i64>(sizeof(T)), p_.rect ? 1 : n_lengths_);
+    tiling_ =
+        choose_tiling(p_, H_, W_, C_, static_cast<i64>(sizeof(T)), p_.rect ? 1 : p_.n_lengths);
     // Outputs much larger than L2 are written once and not read back here: stream them.
     const i64 out_bytes = H_ * W_ * C_ * static_cast<i64>(sizeof(T));
     stream_ = stream && out_bytes >= kStreamBytes;
@@ -489,14 +451,7 @@ class Morph {
 
   // Output rows [r0, r1) on the calling thread (after prepare()).
   void run_rows(i64 r0, i64 r1) const {
-    for (i64 ci = 0; ci < tiling_.n_cols; ++ci) {
-      const i64 c0 = ci * tiling_.col_width;
-      const i64 c1 = (c0 + tiling_.col_width < W_) ? c0 + tiling_.col_width : W_;
-      if (p_.rect)
-        rect_chunk(r0, r1, c0, c1);
-      else
-        runs_chunk(r0, r1, c0, c1);
-    }
+    for (i64 ci = 0; ci < tiling_.n_cols; ++ci) chunk(r0, r1, ci);
     if (stream_) stream_fence();
   }
 
@@ -508,9 +463,6 @@ class Morph {
   }
 
  private:
-  static constexpr int kMaxLengths = 64;
-  [[noreturn]] static void throw_too_many() { throw std::bad_alloc(); }
-
   const T* src_row(i64 y) const {
     return reinterpret_cast<const T*>(static_cast<const char*>(src_.data) +
                                       (y - src_row0_) * src_.row_stride);
@@ -581,13 +533,18 @@ class Morph {
     const i64 ri = t / tiling_.n_cols, ci = t % tiling_.n_cols;
     const i64 r0 = ri * tiling_.chunk_rows;
     const i64 r1 = (r0 + tiling_.chunk_rows < H_) ? r0 + tiling_.chunk_rows : H_;
+    chunk(r0, r1, ci);
+    if (stream_) stream_fence();
+  }
+
+  // Output rows [r0, r1) of column tile ci.
+  void chunk(i64 r0, i64 r1, i64 ci) const {
     const i64 c0 = ci * tiling_.col_width;
     const i64 c1 = (c0 + tiling_.col_width < W_) ? c0 + tiling_.col_width : W_;
     if (p_.rect)
       rect_chunk(r0, r1, c0, c1);
     else
       runs_chunk(r0, r1, c0, c1);
-    if (stream_) stream_fence();
   }
 
   void rect_chunk(i64 r0, i64 r1, i64 c0, i64 c1) const {
@@ -667,7 +624,7 @@ class Morph {
     const int kh = p_.kh, kw = p_.kw;
     const i64 n = (c1 - c0) * C_;
     const i64 plen = n + static_cast<i64>(kw - 1) * C_;
-    const int nl = n_lengths_;
+    const int nl = p_.n_lengths;
     const i64 cap = kh;  // rows r .. r + kh - 1 make output row r
     std::size_t values = static_cast<std::size_t>(4 * plen);  // pad, ping, pong, border
     values += static_cast<std::size_t>(nl) * static_cast<std::size_t>(cap * plen);
@@ -691,7 +648,7 @@ class Morph {
         const i64 sy = p_.row_map[idx];
         const i64 s = idx % cap;
         for (int li = 0; li < nl; ++li) {
-          const int len = lengths_[li];
+          const int len = p_.lengths[li];
           if (sy < 0) {
             slot[li * cap + s] = border_row;
           } else if (len == 1 && inside) {
@@ -707,9 +664,8 @@ class Morph {
       T* o = dst_row(r) + c0 * C_;
       for (int k = 0; k < p_.n_runs; ++k) {
         const MorphRun& run = p_.runs[k];
-        int li = 0;
-        while (lengths_[li] != run.len) ++li;
-        run_rows[k] = slot[li * cap + (r + run.dy) % cap] + static_cast<i64>(run.dx) * C_;
+        run_rows[k] =
+            slot[run.length_index * cap + (r + run.dy) % cap] + static_cast<i64>(run.dx) * C_;
       }
       op_rows_n<T, Op>(o, run_rows, p_.n_runs, n, false, stream_);
     }
@@ -720,95 +676,11 @@ class Morph {
   ImageView dst_;
   i64 H_, W_;
   int C_;
-  int lengths_[kMaxLengths] = {};
-  int n_lengths_ = 0;
   Tiling tiling_;
   bool stream_ = false;
   i64 src_row0_ = 0, dst_row0_ = 0;
   static constexpr i64 kStreamBytes = i64{4} << 20;
 };
-
-// dst = second(first(src)) in bands of output rows: a band's second pass reads the rows of the
-// intermediate image its windows reach (through the second pass's border map), and the first
-// pass computes exactly those rows into a buffer of the band's own: the intermediate stays in
-// cache, and no whole intermediate image is written and read back.
-template <typename T, typename Op1, typename Op2>
-struct PairJob {
-  const MorphPlan* first;
-  const MorphPlan* second;
-  ConstImageView src;
-  ImageView dst;
-  i64 band;
-};
-
-template <typename T, typename Op1, typename Op2>
-void pair_band(const PairJob<T, Op1, Op2>& job, i64 b) {
-  const i64 H = job.src.rows;
-  const i64 r0 = b * job.band;
-  const i64 r1 = (r0 + job.band < H) ? r0 + job.band : H;
-  // The intermediate rows this band reads: the hull of the second map over its windows.
-  i64 e0 = H, e1 = 0;
-  for (i64 idx = r0; idx < r1 + job.second->kh - 1; ++idx) {
-    const i64 y = job.second->row_map[idx];
-    if (y < 0) continue;
-    if (y < e0) e0 = y;
-    if (y + 1 > e1) e1 = y + 1;
-  }
-  const i64 row_values = job.src.cols * job.src.channels;
-  Scratch buffer(static_cast<std::size_t>((e1 > e0 ? e1 - e0 : 1) * row_values) * sizeof(T));
-  ImageView mid{
-      buffer.p,     H, job.src.cols, job.src.channels, row_values * static_cast<i64>(sizeof(T)),
-      job.src.dtype};
-  if (e1 > e0) {
-    Morph<T, Op1> first(*job.first, job.src, mid);
-    first.prepare(false);
-    first.set_row_origins(0, e0);
-    first.run_rows(e0, e1);
-  }
-  ConstImageView mid_in{buffer.p, H, job.src.cols, job.src.channels, mid.row_stride, job.src.dtype};
-  Morph<T, Op2> second(*job.second, mid_in, job.dst);
-  second.prepare(true);
-  second.set_row_origins(e0, 0);
-  second.run_rows(r0, r1);
-}
-
-template <typename T, typename Op1, typename Op2>
-void pair_ops(const MorphPlan& first, const MorphPlan& second, const ConstImageView& src,
-              const ImageView& dst) {
-  // Bands of a few hundred KiB of intermediate, and at least a few per thread.
-  const i64 row_bytes = src.cols * src.channels * static_cast<i64>(sizeof(T));
-  i64 band = (256 * 1024) / (row_bytes > 0 ? row_bytes : 1);
-  const i64 min_band = 4 * static_cast<i64>(second.kh > first.kh ? second.kh : first.kh);
-  if (band < min_band) band = min_band;
-  const i64 threads = get_num_threads();
-  if (threads > 1 && src.rows / (4 * threads) < band) band = src.rows / (4 * threads);
-  if (band < 16) band = 16;
-  if (band > src.rows) band = src.rows;
-  PairJob<T, Op1, Op2> job{&first, &second, src, dst, band};
-  parallel_for_raw((src.rows + band - 1) / band,
-                   [](void* ctx, i64 b) { pair_band(*static_cast<PairJob<T, Op1, Op2>*>(ctx), b); },
-                   &job);
-}
-
-template <typename T>
-void pair_typed(const MorphPlan& first, const MorphPlan& second, const ConstImageView& src,
-                const ImageView& dst) {
-  if (first.dilate)
-    pair_ops<T, MaxOp<T>, MinOp<T>>(first, second, src, dst);
-  else
-    pair_ops<T, MinOp<T>, MaxOp<T>>(first, second, src, dst);
-}
-
-template <typename T>
-void erode_dilate_typed(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
-  if (plan.dilate) {
-    Morph<T, MaxOp<T>> m(plan, src, dst);
-    m.run();
-  } else {
-    Morph<T, MinOp<T>> m(plan, src, dst);
-    m.run();
-  }
-}
 
 // a - b, saturated to the integer type's range as OpenCV's subtract does.
 inline std::uint8_t sub_sat(std::uint8_t a, std::uint8_t b) {
@@ -826,6 +698,123 @@ inline float sub_sat(float a, float b) {
 }
 inline double sub_sat(double a, double b) {
   return a - b;
+}
+
+// One pass over output rows [r0, r1), on the calling thread. Source row y is at row
+// y - src_row0 of src's memory and output row y at row y - dst_row0 of dst's, so a buffer that
+// holds a band of rows can stand for a whole image (whose geometry src and dst still carry).
+template <typename T, typename Op>
+void pass_rows(const MorphPlan& plan, const ConstImageView& src, i64 src_row0, const ImageView& dst,
+               i64 dst_row0, i64 r0, i64 r1, bool stream) {
+  Morph<T, Op> m(plan, src, dst);
+  m.prepare(stream);
+  m.set_row_origins(src_row0, dst_row0);
+  m.run_rows(r0, r1);
+}
+
+// `values` laid out as rows of `like`'s width, standing for `like`'s whole image.
+ImageView band_view(void* values, const ConstImageView& like, i64 elem) {
+  return ImageView{values,    like.rows, like.cols, like.channels, like.cols * like.channels * elem,
+                   like.dtype};
+}
+
+// Compositions of two passes run band by band, each band's intermediate rows in a buffer of
+// its own (about `budget` bytes, and at least four kernel heights): it stays in cache, and no
+// whole intermediate image is written and read back.
+struct BandJob {
+  const MorphPlan* a;
+  const MorphPlan* b;
+  ConstImageView src;
+  ImageView dst;
+  i64 band;
+};
+
+template <typename T>
+void run_bands(BandJob job, i64 budget, void (*band_fn)(void*, i64)) {
+  const ConstImageView& src = job.src;
+  const i64 row_bytes = src.cols * src.channels * static_cast<i64>(sizeof(T));
+  i64 band = budget / (row_bytes > 0 ? row_bytes : 1);
+  const i64 kh = job.a->kh > job.b->kh ? job.a->kh : job.b->kh;
+  if (band < 4 * kh) band = 4 * kh;
+  const i64 threads = get_num_threads();
+  if (threads > 1 && src.rows / (4 * threads) < band) band = src.rows / (4 * threads);
+  if (band < 16) band = 16;
+  if (band > src.rows) band = src.rows;
+  job.band = band;
+  parallel_for_raw((src.rows + band - 1) / band, band_fn, &job);
+}
+
+// dst = b(a(src)) (open: a erodes, b dilates; close: the reverse). A band's second pass reads
+// the intermediate rows its windows reach through the second pass's border map; the first pass
+// computes exactly those rows.
+template <typename T, typename OpA, typename OpB>
+void pair_band(void* context, i64 index) {
+  const BandJob& job = *static_cast<const BandJob*>(context);
+  const i64 H = job.src.rows;
+  const i64 r0 = index * job.band;
+  const i64 r1 = (r0 + job.band < H) ? r0 + job.band : H;
+  i64 e0 = H, e1 = 0;  // the hull of the intermediate rows this band reads
+  for (i64 idx = r0; idx < r1 + job.b->kh - 1; ++idx) {
+    const i64 y = job.b->row_map[idx];
+    if (y < 0) continue;
+    if (y < e0) e0 = y;
+    if (y + 1 > e1) e1 = y + 1;
+  }
+  const i64 elem = static_cast<i64>(sizeof(T));
+  const i64 rows = e1 > e0 ? e1 - e0 : 1;
+  Scratch buffer(static_cast<std::size_t>(rows * job.src.cols * job.src.channels * elem));
+  const ImageView mid = band_view(buffer.p, job.src, elem);
+  if (e1 > e0) pass_rows<T, OpA>(*job.a, job.src, 0, mid, e0, e0, e1, false);
+  const ConstImageView mid_in{mid.data,     mid.rows,       mid.cols,
+                              mid.channels, mid.row_stride, mid.dtype};
+  pass_rows<T, OpB>(*job.b, mid_in, e0, job.dst, 0, r0, r1, true);
+}
+
+// dst = dilate(src) - erode(src) (a dilates, b erodes): both passes of a band go to buffers of
+// its own, their difference to dst.
+template <typename T>
+void gradient_band(void* context, i64 index) {
+  const BandJob& job = *static_cast<const BandJob*>(context);
+  const i64 H = job.src.rows;
+  const i64 r0 = index * job.band;
+  const i64 r1 = (r0 + job.band < H) ? r0 + job.band : H;
+  const i64 n = job.src.cols * job.src.channels;
+  const i64 elem = static_cast<i64>(sizeof(T));
+  Scratch buffer(static_cast<std::size_t>(2 * (r1 - r0) * n * elem));
+  T* hi = static_cast<T*>(buffer.p);
+  T* lo = hi + (r1 - r0) * n;
+  pass_rows<T, MaxOp<T>>(*job.a, job.src, 0, band_view(hi, job.src, elem), r0, r0, r1, false);
+  pass_rows<T, MinOp<T>>(*job.b, job.src, 0, band_view(lo, job.src, elem), r0, r0, r1, false);
+  for (i64 y = r0; y < r1; ++y) {
+    T* o = reinterpret_cast<T*>(static_cast<char*>(job.dst.data) + y * job.dst.row_stride);
+    const T* x = hi + (y - r0) * n;
+    const T* z = lo + (y - r0) * n;
+    for (i64 i = 0; i < n; ++i) o[i] = sub_sat(x[i], z[i]);
+  }
+}
+
+template <typename T>
+void erode_dilate_typed(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
+  if (plan.dilate) {
+    Morph<T, MaxOp<T>> m(plan, src, dst);
+    m.run();
+  } else {
+    Morph<T, MinOp<T>> m(plan, src, dst);
+    m.run();
+  }
+}
+
+template <typename T>
+void pair_typed(const MorphPlan& first, const MorphPlan& second, const ConstImageView& src,
+                const ImageView& dst) {
+  run_bands<T>(BandJob{&first, &second, src, dst, 0}, 256 * 1024,
+               first.dilate ? pair_band<T, MaxOp<T>, MinOp<T>> : pair_band<T, MinOp<T>, MaxOp<T>>);
+}
+
+template <typename T>
+void gradient_typed(const MorphPlan& dilate, const MorphPlan& erode, const ConstImageView& src,
+                    const ImageView& dst) {
+  run_bands<T>(BandJob{&dilate, &erode, src, dst, 0}, 128 * 1024, gradient_band<T>);
 }
 
 struct SubtractJob {
@@ -855,123 +844,41 @@ void subtract_typed(const ConstImageView& a, const ConstImageView& b, const Imag
       &job);
 }
 
-// dst = dilate(src) - erode(src) in bands of rows: both passes of a band go to buffers of the
-// band's own and their difference to dst, so no whole intermediate image is written.
-struct GradientJob {
-  const MorphPlan* dilate;
-  const MorphPlan* erode;
-  ConstImageView src;
-  ImageView dst;
-  i64 band;
-};
-
-template <typename T>
-void gradient_band(const GradientJob& job, i64 b) {
-  const i64 H = job.src.rows;
-  const i64 r0 = b * job.band;
-  const i64 r1 = (r0 + job.band < H) ? r0 + job.band : H;
-  const i64 n = job.src.cols * job.src.channels;
-  const i64 stride = n * static_cast<i64>(sizeof(T));
-  Scratch buffer(static_cast<std::size_t>(2 * (r1 - r0) * n) * sizeof(T));
-  T* hi = static_cast<T*>(buffer.p);
-  T* lo = hi + (r1 - r0) * n;
-  ImageView hi_view{hi, H, job.src.cols, job.src.channels, stride, job.src.dtype};
-  ImageView lo_view{lo, H, job.src.cols, job.src.channels, stride, job.src.dtype};
-  Morph<T, MaxOp<T>> dilate(*job.dilate, job.src, hi_view);
-  dilate.prepare(false);
-  dilate.set_row_origins(0, r0);
-  dilate.run_rows(r0, r1);
-  Morph<T, MinOp<T>> erode(*job.erode, job.src, lo_view);
-  erode.prepare(false);
-  erode.set_row_origins(0, r0);
-  erode.run_rows(r0, r1);
-  for (i64 y = r0; y < r1; ++y) {
-    T* o = reinterpret_cast<T*>(static_cast<char*>(job.dst.data) + y * job.dst.row_stride);
-    const T* a = hi + (y - r0) * n;
-    const T* c = lo + (y - r0) * n;
-    for (i64 i = 0; i < n; ++i) o[i] = sub_sat(a[i], c[i]);
+// Calls f with a value of the C++ type that `dtype` names.
+template <typename F>
+void with_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::u8:
+      return f(std::uint8_t{});
+    case DType::u16:
+      return f(std::uint16_t{});
+    case DType::s16:
+      return f(std::int16_t{});
+    case DType::f32:
+      return f(float{});
+    case DType::f64:
+      return f(double{});
   }
-}
-
-template <typename T>
-void gradient_typed(const MorphPlan& dil, const MorphPlan& ero, const ConstImageView& src,
-                    const ImageView& dst) {
-  const i64 row_bytes = src.cols * src.channels * static_cast<i64>(sizeof(T));
-  i64 band = (128 * 1024) / (row_bytes > 0 ? row_bytes : 1);
-  const i64 min_band = 4 * static_cast<i64>(dil.kh);
-  if (band < min_band) band = min_band;
-  const i64 threads = get_num_threads();
-  if (threads > 1 && src.rows / (4 * threads) < band) band = src.rows / (4 * threads);
-  if (band < 16) band = 16;
-  if (band > src.rows) band = src.rows;
-  GradientJob job{&dil, &ero, src, dst, band};
-  parallel_for_raw((src.rows + band - 1) / band,
-                   [](void* ctx, i64 b) { gradient_band<T>(*static_cast<GradientJob*>(ctx), b); },
-                   &job);
 }
 
 }  // namespace
 
-void gradient(const detail::MorphPlan& dilate, const detail::MorphPlan& erode,
-              const ConstImageView& src, const ImageView& dst) {
-  switch (src.dtype) {
-    case DType::u8:
-      return gradient_typed<std::uint8_t>(dilate, erode, src, dst);
-    case DType::u16:
-      return gradient_typed<std::uint16_t>(dilate, erode, src, dst);
-    case DType::s16:
-      return gradient_typed<std::int16_t>(dilate, erode, src, dst);
-    case DType::f32:
-      return gradient_typed<float>(dilate, erode, src, dst);
-    case DType::f64:
-      return gradient_typed<double>(dilate, erode, src, dst);
-  }
-}
-
 void erode_dilate(const detail::MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
-  switch (src.dtype) {
-    case DType::u8:
-      return erode_dilate_typed<std::uint8_t>(plan, src, dst);
-    case DType::u16:
-      return erode_dilate_typed<std::uint16_t>(plan, src, dst);
-    case DType::s16:
-      return erode_dilate_typed<std::int16_t>(plan, src, dst);
-    case DType::f32:
-      return erode_dilate_typed<float>(plan, src, dst);
-    case DType::f64:
-      return erode_dilate_typed<double>(plan, src, dst);
-  }
+  with_dtype(src.dtype, [&](auto t) { erode_dilate_typed<decltype(t)>(plan, src, dst); });
 }
 
 void erode_dilate_pair(const detail::MorphPlan& first, const detail::MorphPlan& second,
                        const ConstImageView& src, const ImageView& dst) {
-  switch (src.dtype) {
-    case DType::u8:
-      return pair_typed<std::uint8_t>(first, second, src, dst);
-    case DType::u16:
-      return pair_typed<std::uint16_t>(first, second, src, dst);
-    case DType::s16:
-      return pair_typed<std::int16_t>(first, second, src, dst);
-    case DType::f32:
-      return pair_typed<float>(first, second, src, dst);
-    case DType::f64:
-      return pair_typed<double>(first, second, src, dst);
-  }
+  with_dtype(src.dtype, [&](auto t) { pair_typed<decltype(t)>(first, second, src, dst); });
+}
+
+void gradient(const detail::MorphPlan& dilate, const detail::MorphPlan& erode,
+              const ConstImageView& src, const ImageView& dst) {
+  with_dtype(src.dtype, [&](auto t) { gradient_typed<decltype(t)>(dilate, erode, src, dst); });
 }
 
 void subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst) {
-  switch (a.dtype) {
-    case DType::u8:
-      return subtract_typed<std::uint8_t>(a, b, dst);
-    case DType::u16:
-      return subtract_typed<std::uint16_t>(a, b, dst);
-    case DType::s16:
-      return subtract_typed<std::int16_t>(a, b, dst);
-    case DType::f32:
-      return subtract_typed<float>(a, b, dst);
-    case DType::f64:
-      return subtract_typed<double>(a, b, dst);
-  }
+  with_dtype(a.dtype, [&](auto t) { subtract_typed<decltype(t)>(a, b, dst); });
 }
 
 }  // namespace FOVEAL_ISA

@@ -32,69 +32,41 @@ namespace {
 using detail::MorphPlan;
 using detail::MorphRun;
 
-void run_erode_dilate(const MorphPlan& plan, const ConstImageView& src, const ImageView& dst) {
+// The kernels of one instruction set, and those of the set in use.
+struct MorphKernels {
+  decltype(&baseline::erode_dilate) erode_dilate;
+  decltype(&baseline::erode_dilate_pair) pair;
+  decltype(&baseline::gradient) gradient;
+  decltype(&baseline::subtract) subtract;
+};
+
+#define FOVEAL_MORPH_KERNELS(isa)                                               \
+  MorphKernels {                                                                \
+    &isa::erode_dilate, &isa::erode_dilate_pair, &isa::gradient, &isa::subtract \
+  }
+
+const MorphKernels& kernels() {
+  static const MorphKernels base = FOVEAL_MORPH_KERNELS(baseline);
+#ifdef FOVEAL_HAVE_AVX2
+  static const MorphKernels avx2 = FOVEAL_MORPH_KERNELS(avx2);
+#endif
+#ifdef FOVEAL_HAVE_AVX512
+  static const MorphKernels avx512 = FOVEAL_MORPH_KERNELS(avx512);
+#endif
   switch (active_isa()) {
 #ifdef FOVEAL_HAVE_AVX512
     case Isa::AVX512:
-      return avx512::erode_dilate(plan, src, dst);
+      return avx512;
 #endif
 #ifdef FOVEAL_HAVE_AVX2
     case Isa::AVX2:
-      return avx2::erode_dilate(plan, src, dst);
+      return avx2;
 #endif
     default:
-      return baseline::erode_dilate(plan, src, dst);
+      return base;
   }
 }
 
-void run_pair(const MorphPlan& first, const MorphPlan& second, const ConstImageView& src,
-              const ImageView& dst) {
-  switch (active_isa()) {
-#ifdef FOVEAL_HAVE_AVX512
-    case Isa::AVX512:
-      return avx512::erode_dilate_pair(first, second, src, dst);
-#endif
-#ifdef FOVEAL_HAVE_AVX2
-    case Isa::AVX2:
-      return avx2::erode_dilate_pair(first, second, src, dst);
-#endif
-    default:
-      return baseline::erode_dilate_pair(first, second, src, dst);
-  }
-}
-
-void run_gradient(const MorphPlan& dilate, const MorphPlan& erode, const ConstImageView& src,
-                  const ImageView& dst) {
-  switch (active_isa()) {
-#ifdef FOVEAL_HAVE_AVX512
-    case Isa::AVX512:
-      return avx512::gradient(dilate, erode, src, dst);
-#endif
-#ifdef FOVEAL_HAVE_AVX2
-    case Isa::AVX2:
-      return avx2::gradient(dilate, erode, src, dst);
-#endif
-    default:
-      return baseline::gradient(dilate, erode, src, dst);
-  }
-}
-
-void run_subtract(const ConstImageView& a, const ConstImageView& b, const ImageView& dst) {
-  switch (active_isa()) {
-#ifdef FOVEAL_HAVE_AVX512
-    case Isa::AVX512:
-      return avx512::subtract(a, b, dst);
-#endif
-#ifdef FOVEAL_HAVE_AVX2
-    case Isa::AVX2:
-      return avx2::subtract(a, b, dst);
-#endif
-    default:
-      return baseline::subtract(a, b, dst);
-  }
-}
-
-// An image of the same geometry as `like`, owning its memory.
 // Scratch images for compositions (open, close, gradient, ...) and repeated passes. A thread
 // keeps its last one between calls: a fresh multi-megabyte block costs a page fault per 4 KiB
 // on first touch, as much as a whole pass of the kernels. Uninitialized: callers overwrite it.
@@ -207,6 +179,7 @@ void fill_border_pixel(std::vector<unsigned char>& out, int channels, bool dilat
 struct Pass {
   MorphPlan plan;
   std::vector<MorphRun> runs;
+  std::vector<int> lengths;
   std::vector<std::int64_t> row_map, col_map;
   std::vector<unsigned char> border_pixel;
 };
@@ -231,12 +204,17 @@ void build_pass(Pass& pass, bool dilate, const StructuringElement& se, int ay, i
         }
         int x1 = x;
         while (x1 < se.width && se.at(y, x1)) ++x1;
-        pass.runs.push_back(MorphRun{y, x, x1 - x});
+        const int len = x1 - x;
+        auto at = std::find(pass.lengths.begin(), pass.lengths.end(), len);
+        if (at == pass.lengths.end()) at = pass.lengths.insert(at, len);
+        pass.runs.push_back(MorphRun{y, x, len, static_cast<int>(at - pass.lengths.begin())});
         x = x1;
       }
     }
     p.runs = pass.runs.data();
     p.n_runs = static_cast<int>(pass.runs.size());
+    p.lengths = pass.lengths.data();
+    p.n_lengths = static_cast<int>(pass.lengths.size());
   }
   const Border border = opt.border;
   pass.row_map.resize(static_cast<std::size_t>(src.rows + se.height - 1));
@@ -348,7 +326,7 @@ class Morphology {
     }
     Pass pass;
     if (single_pass(pass, dilate, src)) {
-      run_erode_dilate(pass.plan, src, dst);
+      kernels().erode_dilate(pass.plan, src, dst);
       return;
     }
     build_pass(pass, dilate, se_, ay_, ax_, false, src, opt_);
@@ -356,7 +334,7 @@ class Morphology {
     ConstImageView cur = src;
     for (int i = 0; i < iterations; ++i) {
       const ImageView& target = ((iterations - 1 - i) % 2 == 0) ? dst : tmp.view;
-      run_erode_dilate(pass.plan, cur, target);
+      kernels().erode_dilate(pass.plan, cur, target);
       cur = as_const(target);
     }
   }
@@ -368,7 +346,7 @@ class Morphology {
     Pass first, second;
     if (opt_.border != Border::Wrap && single_pass(first, first_dilates, src) &&
         single_pass(second, !first_dilates, src)) {
-      run_pair(first.plan, second.plan, src, dst);
+      kernels().pair(first.plan, second.plan, src, dst);
       return;
     }
     OwnedImage tmp(src);
@@ -389,22 +367,22 @@ class Morphology {
       case MorphOp::Gradient: {
         Pass up, down;
         if (single_pass(up, true, src) && single_pass(down, false, src)) {
-          run_gradient(up.plan, down.plan, src, dst);
+          kernels().gradient(up.plan, down.plan, src, dst);
           return;
         }
         OwnedImage tmp(src);
         erode_dilate(true, src, dst);
         erode_dilate(false, src, tmp.view);
-        run_subtract(as_const(dst), as_const(tmp.view), dst);
+        kernels().subtract(as_const(dst), as_const(tmp.view), dst);
         return;
       }
       case MorphOp::TopHat:
         apply(MorphOp::Open, src, dst);
-        run_subtract(src, as_const(dst), dst);
+        kernels().subtract(src, as_const(dst), dst);
         return;
       case MorphOp::BlackHat:
         apply(MorphOp::Close, src, dst);
-        run_subtract(as_const(dst), src, dst);
+        kernels().subtract(as_const(dst), src, dst);
         return;
     }
   }
