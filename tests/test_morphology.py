@@ -1115,3 +1115,14 @@ def test_large_outputs_match_reference(shape, dtype, kernel, op):
     got = foveal.morphology(img, op, kernel)
     want = foveal.reference.morphology(img, op, mask)
     np.testing.assert_array_equal(got, want)
+
+
+def test_structuring_element_with_many_run_lengths():
+    # A triangle has a different run length on every row: 80 distinct horizontal windows.
+    rng = np.random.default_rng(3)
+    img = random_image(rng, (100, 121), np.dtype(np.uint8))
+    mask = np.tril(np.ones((80, 80), np.uint8))
+    for op in ("dilate", "erode", "gradient", "open"):
+        np.testing.assert_array_equal(
+            foveal.morphology(img, op, mask), ref.morphology(img, op, mask)
+        )
