@@ -14,6 +14,8 @@ import sys
 
 import numpy as np
 
+from ._validate import IMAGE_DTYPES_BOOL
+
 _DLPACK_CPU = 1
 
 
@@ -57,13 +59,21 @@ _CUPY = Kind("cupy")
 _TORCH = Kind("torch")
 
 
-def to_array(
-    obj, fn: str, name: str, supported=("uint8", "uint16", "int16", "float32", "float64", "bool")
-):
+def to_array(obj, fn: str, name: str, supported=IMAGE_DTYPES_BOOL, *, output: bool = False):
     """``(array, kind)`` for ``obj``; the array shares ``obj``'s memory. Arrays in a non-native
-    byte order are the one exception: they are copied once to native order."""
+    byte order are the one exception: an input is copied once to native order (the kernels read
+    native values), an ``output`` is refused, as a copy of it would never be seen."""
+    arr, kind = _view(obj, fn, name, supported)
+    if isinstance(arr, np.ndarray) and not arr.dtype.isnative:
+        if output:
+            raise TypeError(f"{fn}: {name} must be in native byte order, got dtype {arr.dtype}")
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr, kind
+
+
+def _view(obj, fn: str, name: str, supported):
     if isinstance(obj, np.ndarray):
-        return _native(obj), _NUMPY
+        return obj, _NUMPY
     if is_cupy(obj) and hasattr(obj, "__cuda_array_interface__"):
         return obj, _CUPY
     if _is_torch(obj):
@@ -90,24 +100,17 @@ def to_array(
     if hasattr(obj, "__dlpack__") and hasattr(obj, "__dlpack_device__"):
         device_type = obj.__dlpack_device__()[0]
         if device_type == _DLPACK_CPU:
-            return _native(np.from_dlpack(obj)), _NUMPY
+            return np.from_dlpack(obj), _NUMPY
         cupy = _cupy()
         if cupy is None:
             raise TypeError(f"{fn}: {name} lives on a device but CuPy is not installed")
         return cupy.from_dlpack(obj), _CUPY
     if hasattr(obj, "__array_interface__") or hasattr(obj, "__array_struct__"):
-        return _native(np.asarray(obj)), _NUMPY
+        return np.asarray(obj), _NUMPY
     raise TypeError(
         f"{fn}: {name} must be an array (NumPy, CuPy, torch or any DLPack object), "
         f"got {type(obj).__name__}"
     )
-
-
-def _native(arr: np.ndarray) -> np.ndarray:
-    """``arr`` in the machine's byte order (the kernels read native values)."""
-    if arr.dtype.byteorder in ("=", "|") or arr.dtype.isnative:
-        return arr
-    return arr.astype(arr.dtype.newbyteorder("="))
 
 
 def to_host(obj, fn: str, name: str) -> np.ndarray:

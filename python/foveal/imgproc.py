@@ -107,9 +107,7 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
     values = val.border_values(border_value, channels, arr.dtype, fn)
     out_arr = None
     if out is not None:
-        if isinstance(out, np.ndarray) and not out.dtype.isnative:
-            raise TypeError(f"{fn}: out must be in native byte order, got dtype {out.dtype}")
-        out_arr, _ = dsp.to_array(out, fn, "out")
+        out_arr, _ = dsp.to_array(out, fn, "out", output=True)
         val.check_out(out_arr, arr.shape, arr.dtype, fn)
         if dsp.is_cupy(out_arr) != dsp.is_cupy(arr):
             raise TypeError(f"{fn}: out must live on the same device as image")
