@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "array_view.hpp"
+#include "border_name.hpp"
 #include "foveal/morphology.hpp"
 
 namespace py = pybind11;
+using foveal::bindings::border_from_name;
 using foveal::bindings::const_view;
 using foveal::bindings::mutable_view;
 
@@ -25,16 +27,6 @@ foveal::MorphOp op_from_name(const std::string& op) {
   if (op == "tophat") return foveal::MorphOp::TopHat;
   if (op == "blackhat") return foveal::MorphOp::BlackHat;
   throw foveal::ValueError("morphology: unknown op '" + op + "'");
-}
-
-foveal::Border border_from_name(const std::string& b) {
-  if (b == "constant") return foveal::Border::Constant;
-  if (b == "replicate") return foveal::Border::Replicate;
-  if (b == "reflect") return foveal::Border::Reflect;
-  if (b == "reflect101") return foveal::Border::Reflect101;
-  if (b == "wrap") return foveal::Border::Wrap;
-  if (b == "default") return foveal::Border::Default;
-  throw foveal::ValueError("morphology: unknown border '" + b + "'");
 }
 
 foveal::MorphShape shape_from_name(const std::string& s) {
@@ -76,7 +68,7 @@ void bind_morphology(py::module_& m) {
         opt.anchor_y = anchor_y;
         opt.anchor_x = anchor_x;
         opt.iterations = iterations;
-        opt.border = border_from_name(border);
+        opt.border = border_from_name(border, "morphology");
         opt.border_value = border_value;
         opt.binary = binary;
         const foveal::MorphOp mop = op_from_name(op);

@@ -8,10 +8,12 @@ namespace py = pybind11;
 
 void bind_runtime(py::module_& m);
 void bind_morphology(py::module_& m);
+void bind_filters(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "foveal's CPU kernels (private: use the foveal package)";
   foveal::bindings::register_errors();
   bind_runtime(m);
   bind_morphology(m);
+  bind_filters(m);
 }

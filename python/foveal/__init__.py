@@ -7,19 +7,38 @@
 
 from ._backend import _core
 from ._config import get_isa, get_num_threads, num_threads, set_isa, set_num_threads, show_config
-from .imgproc import dilate, erode, morphology, structuring_element
+from .imgproc import (
+    box_filter,
+    dilate,
+    erode,
+    filter2d,
+    gaussian_blur,
+    gradient,
+    morphology,
+    scharr,
+    sep_filter2d,
+    sobel,
+    structuring_element,
+)
 
 __version__ = _core.version()
 
 __all__ = [
+    "box_filter",
     "dilate",
     "erode",
+    "filter2d",
+    "gaussian_blur",
+    "gradient",
     "get_isa",
     "get_num_threads",
     "morphology",
     "num_threads",
     "set_isa",
+    "scharr",
+    "sep_filter2d",
     "set_num_threads",
     "show_config",
+    "sobel",
     "structuring_element",
 ]

@@ -154,7 +154,7 @@ def erode(
     out: an array of the image's shape and dtype to write to (may be the image itself).
 
     >>> img = np.zeros((5, 5), np.uint8); img[1:4, 1:4] = 9
-    >>> foveal.erode(img, 3)[2, 2], foveal.erode(img, 3)[1, 1]
+    >>> int(foveal.erode(img, 3)[2, 2]), int(foveal.erode(img, 3)[1, 1])
     (9, 0)
     """
     return _run("erode", "erode", image, kernel, anchor, iterations, border, border_value, out)
@@ -205,3 +205,25 @@ def morphology(
     return _run(
         "morphology", op.lower(), image, kernel, anchor, iterations, border, border_value, out
     )
+
+
+# The other image families live in their own modules; foveal.imgproc is the namespace of all.
+from .filters import (  # noqa: E402
+    box_filter,
+    filter2d,
+    gaussian_blur,
+    gradient,
+    scharr,
+    sep_filter2d,
+    sobel,
+)
+
+__all__ += [
+    "box_filter",
+    "filter2d",
+    "gaussian_blur",
+    "gradient",
+    "scharr",
+    "sep_filter2d",
+    "sobel",
+]

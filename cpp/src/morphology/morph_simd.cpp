@@ -23,22 +23,12 @@
 // Floating-point min/max propagate NaN (as numpy.maximum and torch do), so a NaN in a window
 // always gives NaN. Everything here has internal linkage: see morph_plan.hpp.
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <new>
 #include <type_traits>
 
+#include "foveal/image.hpp"
 #include "foveal/parallel.hpp"
 #include "morph_plan.hpp"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define FOVEAL_HAVE_STREAM 1
-#endif
-
-#ifndef FOVEAL_ISA
-#error "FOVEAL_ISA must name the instruction-set namespace"
-#endif
+#include "simd.hpp"
 
 namespace foveal {
 namespace FOVEAL_ISA {
@@ -46,7 +36,6 @@ namespace {
 
 using detail::MorphPlan;
 using detail::MorphRun;
-using i64 = std::int64_t;
 
 // min and max, on one value (f) and on a 32-byte vector of values (fv: GCC vector extensions,
 // lowered to this file's instruction set: one AVX2 instruction, or two SSE2 ones).
@@ -91,42 +80,6 @@ struct MinOp<float> : MinOpF<float> {};
 template <>
 struct MinOp<double> : MinOpF<double> {};
 
-// One 32-byte vector of T, loaded and stored unaligned.
-template <typename T>
-struct Lanes {
-  typedef T W __attribute__((vector_size(32)));
-  static constexpr i64 N = static_cast<i64>(32 / sizeof(T));
-  static W load(const T* p) {
-    W v;
-    std::memcpy(&v, p, sizeof(W));
-    return v;
-  }
-  static void store(T* p, W v) { std::memcpy(p, &v, sizeof(W)); }
-  // A non-temporal store to a 32-byte aligned address: the line goes to memory without being
-  // read first, for outputs that are written once and too large to stay in cache.
-  static void stream(T* p, W v) {
-#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
-    __m256i x;
-    std::memcpy(&x, &v, sizeof(x));
-    _mm256_stream_si256(reinterpret_cast<__m256i*>(p), x);
-#elif defined(FOVEAL_HAVE_STREAM)
-    __m128i x[2];
-    std::memcpy(x, &v, sizeof(x));
-    _mm_stream_si128(reinterpret_cast<__m128i*>(p), x[0]);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(p) + 1, x[1]);
-#else
-    store(p, v);
-#endif
-  }
-};
-
-// Orders this thread's streaming stores before whatever follows (the end of a task).
-inline void stream_fence() {
-#ifdef FOVEAL_HAVE_STREAM
-  _mm_sfence();
-#endif
-}
-
 // o[i] = op(a[i], b[i]).
 template <typename T, typename Op>
 void op_rows(T* __restrict o, const T* __restrict a, const T* __restrict b, i64 n) {
@@ -149,29 +102,6 @@ template <typename T>
 constexpr i64 vh_strip() {
   return static_cast<i64>(512 / sizeof(T));
 }
-
-// A plain vector loop, not memcpy: glibc's memcpy takes `rep movsb` for rows of a few KiB,
-// which is several times slower on some CPUs (this file is built with
-// -fno-tree-loop-distribute-patterns so the loop stays a loop).
-template <typename T>
-void copy_row(T* o, const T* a, i64 n) {
-  if (o == a) return;
-  T* __restrict to = o;
-  const T* __restrict from = a;
-  for (i64 i = 0; i < n; ++i) to[i] = from[i];
-}
-
-// Scratch memory of one tile, freed when the tile is done.
-struct Scratch {
-  void* p = nullptr;
-  explicit Scratch(std::size_t bytes) {
-    p = std::malloc(bytes > 0 ? bytes : 1);
-    if (!p) throw std::bad_alloc();
-  }
-  ~Scratch() { std::free(p); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-};
 
 // o[i] = op over j < K of a[i + shift[j]]: one pass, K loads per value.
 template <typename T, typename Op, int K>
@@ -842,23 +772,6 @@ void subtract_typed(const ConstImageView& a, const ConstImageView& b, const Imag
         }
       },
       &job);
-}
-
-// Calls f with a value of the C++ type that `dtype` names.
-template <typename F>
-void with_dtype(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::u8:
-      return f(std::uint8_t{});
-    case DType::u16:
-      return f(std::uint16_t{});
-    case DType::s16:
-      return f(std::int16_t{});
-    case DType::f32:
-      return f(float{});
-    case DType::f64:
-      return f(double{});
-  }
 }
 
 }  // namespace

@@ -1,0 +1,106 @@
+// Helpers shared by the kernel files that are compiled once per instruction set (FOVEAL_ISA
+// names the namespace: baseline, avx2 or avx512). Everything here has internal linkage, so no
+// code built with one file's instruction set can be picked by the linker for another's.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FOVEAL_HAVE_STREAM 1
+#endif
+
+#ifndef FOVEAL_ISA
+#error "FOVEAL_ISA must name the instruction-set namespace"
+#endif
+
+namespace foveal {
+namespace FOVEAL_ISA {
+namespace {
+
+using i64 = std::int64_t;
+
+// One 32-byte vector of T (GCC vector extensions, lowered to this file's instruction set: one
+// AVX2 register, or two SSE2 ones), loaded and stored unaligned.
+template <typename T>
+struct Lanes {
+  typedef T W __attribute__((vector_size(32)));
+  static constexpr i64 N = static_cast<i64>(32 / sizeof(T));
+  static W load(const T* p) {
+    W v;
+    std::memcpy(&v, p, sizeof(W));
+    return v;
+  }
+  static void store(T* p, W v) { std::memcpy(p, &v, sizeof(W)); }
+  static W splat(T x) { return W{} + x; }
+  // A non-temporal store to a 32-byte aligned address: the line goes to memory without being
+  // read first, for outputs that are written once and too large to stay in cache.
+  static void stream(T* p, W v) {
+#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
+    __m256i x;
+    std::memcpy(&x, &v, sizeof(x));
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(p), x);
+#elif defined(FOVEAL_HAVE_STREAM)
+    __m128i x[2];
+    std::memcpy(x, &v, sizeof(x));
+    _mm_stream_si128(reinterpret_cast<__m128i*>(p), x[0]);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(p) + 1, x[1]);
+#else
+    store(p, v);
+#endif
+  }
+};
+
+// Orders this thread's streaming stores before whatever follows (the end of a task).
+inline void stream_fence() {
+#ifdef FOVEAL_HAVE_STREAM
+  _mm_sfence();
+#endif
+}
+
+// A plain vector loop, not memcpy: glibc's memcpy takes `rep movsb` for rows of a few KiB,
+// which is several times slower on some CPUs (these files are built with
+// -fno-tree-loop-distribute-patterns so the loop stays a loop).
+template <typename T>
+void copy_row(T* o, const T* a, i64 n) {
+  if (o == a) return;
+  T* __restrict to = o;
+  const T* __restrict from = a;
+  for (i64 i = 0; i < n; ++i) to[i] = from[i];
+}
+
+// Scratch memory of one task, freed when the task is done.
+struct Scratch {
+  void* p = nullptr;
+  explicit Scratch(std::size_t bytes) {
+    p = std::malloc(bytes > 0 ? bytes : 1);
+    if (!p) throw std::bad_alloc();
+  }
+  ~Scratch() { std::free(p); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+// Calls f with a value of the C++ type that `dtype` names.
+template <typename F>
+void with_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::u8:
+      return f(std::uint8_t{});
+    case DType::u16:
+      return f(std::uint16_t{});
+    case DType::s16:
+      return f(std::int16_t{});
+    case DType::f32:
+      return f(float{});
+    case DType::f64:
+      return f(double{});
+  }
+}
+
+}  // namespace
+}  // namespace FOVEAL_ISA
+}  // namespace foveal

@@ -1,0 +1,75 @@
+// What the filter drivers hand to the per-instruction-set kernels: plain data only, so that
+// nothing with external linkage is compiled twice with different instruction sets.
+//
+// Border maps: the kernels read virtual rows and columns outside the image through maps that
+// the driver fills with border_index(): the real index, or -1 for the border constant.
+#pragma once
+
+#include <cstdint>
+
+#include "foveal/image.hpp"
+
+namespace foveal {
+namespace detail {
+
+// filter2d (kernel) or a separable filter (kernel_x, kernel_y); only non-zero taps are used.
+struct FilterPlan {
+  int kh = 1, kw = 1;                // kernel rows and columns
+  int ay = 0, ax = 0;                // anchor
+  const double* kernel = nullptr;    // kh x kw, row-major (filter2d), or null
+  const double* kernel_x = nullptr;  // kw taps (separable)
+  const double* kernel_y = nullptr;  // kh taps (separable)
+  double delta = 0.0;
+  bool wide = false;  // arithmetic in float64 (else float32)
+  // Output row y reads virtual rows y - ay + t (t < kh) at row_map[y + t]; output column x
+  // reads virtual columns x - ax + j (j < kw) at col_map[x + j].
+  const std::int64_t* row_map = nullptr;
+  const std::int64_t* col_map = nullptr;
+  const double* border_pixel = nullptr;  // one value per channel, in the source's range
+};
+
+// box_filter: the same maps as FilterPlan.
+struct BoxPlan {
+  int kh = 1, kw = 1;
+  int ay = 0, ax = 0;
+  bool normalize = true;
+  const std::int64_t* row_map = nullptr;
+  const std::int64_t* col_map = nullptr;
+  const double* border_pixel = nullptr;
+};
+
+// Both first derivatives of the image, each a separable kernel of odd lengths centred on the
+// pixel: gx = rows by x_of_gx, then columns by y_of_gx; gy likewise. Virtual rows and columns
+// reach `radius` past the image: output row y reads row_map[y + radius + d] for offsets
+// d in [-radius, radius], and columns likewise.
+struct GradientPlan {
+  const double* x_of_gx = nullptr;
+  const double* y_of_gx = nullptr;
+  const double* x_of_gy = nullptr;
+  const double* y_of_gy = nullptr;
+  int nx_of_gx = 1, ny_of_gx = 1, nx_of_gy = 1, ny_of_gy = 1;
+  int radius = 1;
+  double scale = 1.0;  // applied to gx and gy
+  bool wide = false;   // float64 arithmetic and outputs
+  bool degrees = false;
+  const std::int64_t* row_map = nullptr;
+  const std::int64_t* col_map = nullptr;
+  const double* border_pixel = nullptr;
+};
+
+}  // namespace detail
+}  // namespace foveal
+
+// Declares the kernels of one instruction-set namespace.
+#define FOVEAL_DECLARE_FILTER_KERNELS(isa)                                                        \
+  namespace foveal {                                                                              \
+  namespace isa {                                                                                 \
+  void filter2d(const detail::FilterPlan& plan, const ConstImageView& src, const ImageView& dst); \
+  void sep_filter(const detail::FilterPlan& plan, const ConstImageView& src,                      \
+                  const ImageView& dst);                                                          \
+  void box_filter(const detail::BoxPlan& plan, const ConstImageView& src, const ImageView& dst);  \
+  /* magnitude and angle: float32 (float64 when plan.wide); either may have null data */          \
+  void gradient(const detail::GradientPlan& plan, const ConstImageView& src,                      \
+                const ImageView& magnitude, const ImageView& angle);                              \
+  }                                                                                               \
+  }

@@ -1,0 +1,454 @@
+// Linear filter kernels, compiled once per instruction set and chosen at run time by
+// filters.cpp: separable filters (Gaussian, Sobel, sepFilter2D), general 2-D correlation, box
+// sums by running sums, and the fused gradient (both derivatives, magnitude and angle).
+//
+// Every kernel works band by band (row_engine.hpp): a source row is converted and filtered
+// along x once into a cache of rows; output rows combine cached rows with the vertical taps,
+// with four vectors of accumulators in registers, and are converted straight into the
+// destination (streaming stores for outputs larger than the cache).
+#include <cmath>
+#include <cstdint>
+
+#include "filter_plan.hpp"
+#include "foveal/image.hpp"
+#include "foveal/parallel.hpp"
+#include "row_engine.hpp"
+#include "simd.hpp"
+
+namespace foveal {
+namespace FOVEAL_ISA {
+namespace {
+
+using detail::BoxPlan;
+using detail::FilterPlan;
+using detail::GradientPlan;
+
+struct Job {
+  const void* plan;
+  ConstImageView src;
+  ImageView dst;
+  ImageView dst2;
+  i64 band;
+  bool stream;
+};
+
+// Runs band_fn over bands of output rows on the pool.
+void run_bands(Job& job, i64 halo, void (*band_fn)(void*, i64)) {
+  job.band = band_rows(job.src.rows, halo, get_num_threads());
+  parallel_for_raw((job.src.rows + job.band - 1) / job.band, band_fn, &job);
+}
+
+// The rows [y0, y1) of a band.
+inline void band_range(const Job& job, i64 index, i64& y0, i64& y1) {
+  y0 = index * job.band;
+  y1 = y0 + job.band < job.src.rows ? y0 + job.band : job.src.rows;
+}
+
+// Bump allocation from one scratch block.
+struct Carve {
+  char* p;
+  template <typename T>
+  T* take(i64 count) {
+    T* r = reinterpret_cast<T*>(p);
+    p += (static_cast<std::size_t>(count) * sizeof(T) + 63) & ~std::size_t{63};
+    return r;
+  }
+};
+
+// --- separable filters ------------------------------------------------------------------
+
+template <typename W>
+void sep_band(void* context, i64 index) {
+  const Job& job = *static_cast<const Job*>(context);
+  const FilterPlan& plan = *static_cast<const FilterPlan*>(job.plan);
+  const ConstImageView& src = job.src;
+  const i64 C = src.channels, n = src.cols * C;
+  const i64 left = plan.ax, right = plan.kw - 1 - plan.ax;
+  const i64 padded = (src.cols + plan.kw - 1) * C;
+  const int slots = plan.kh + 1;
+  i64 y0, y1;
+  band_range(job, index, y0, y1);
+
+  const int kmax = plan.kw > plan.kh ? plan.kw : plan.kh;
+  Scratch scratch(RowCache<W>::bytes(slots, n) + (padded + n + 2 * kmax) * sizeof(W) +
+                  kmax * (2 * sizeof(int) + 2 * sizeof(W*)) + 7 * 64);
+  Carve carve{static_cast<char*>(scratch.p)};
+  RowCache<W> cache;
+  cache.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, n))), slots, n);
+  W* pad = carve.take<W>(padded);
+  W* acc = carve.take<W>(n);
+  W* kx = carve.take<W>(kmax);
+  W* ky = carve.take<W>(kmax);
+  int* xpos = carve.take<int>(kmax);
+  int* ypos = carve.take<int>(kmax);
+  const W** ptrs = carve.take<const W*>(kmax);   // vertical taps' rows
+  const W** xptrs = carve.take<const W*>(kmax);  // horizontal taps' (filling a cache slot)
+  const int nx = nonzero_taps<W>(plan.kernel_x, plan.kw, kx, xpos);
+  const int ny = nonzero_taps<W>(plan.kernel_y, plan.kh, ky, ypos);
+
+  auto fill_row = [&](i64 r, W* out) {
+    load_padded_row<W>(src, r, plan.col_map, left, right, plan.border_pixel, pad);
+    for (int t = 0; t < nx; ++t) xptrs[t] = pad + xpos[t] * C;
+    dot_rows<W>(out, xptrs, kx, nx, n);
+  };
+  const W delta = static_cast<W>(plan.delta);
+  for (i64 y = y0; y < y1; ++y) {
+    cache.begin_row();
+    for (int t = 0; t < ny; ++t) ptrs[t] = cache.get(plan.row_map[y + ypos[t]], fill_row);
+    dot_rows<W>(acc, ptrs, ky, ny, n);
+    store_row<W>(job.dst, y, acc, delta, job.stream);
+  }
+  if (job.stream) stream_fence();
+}
+
+// --- 2-D correlation --------------------------------------------------------------------
+
+template <typename W>
+void filter2d_band(void* context, i64 index) {
+  const Job& job = *static_cast<const Job*>(context);
+  const FilterPlan& plan = *static_cast<const FilterPlan*>(job.plan);
+  const ConstImageView& src = job.src;
+  const i64 C = src.channels, n = src.cols * C;
+  const i64 left = plan.ax, right = plan.kw - 1 - plan.ax;
+  const i64 padded = (src.cols + plan.kw - 1) * C;
+  const int slots = plan.kh + 1;
+  const i64 taps = static_cast<i64>(plan.kh) * plan.kw;
+  i64 y0, y1;
+  band_range(job, index, y0, y1);
+
+  Scratch scratch(RowCache<W>::bytes(slots, padded) + (n + taps) * sizeof(W) +
+                  taps * (sizeof(int) + sizeof(W*)) + plan.kh * sizeof(W*) + 6 * 64);
+  Carve carve{static_cast<char*>(scratch.p)};
+  RowCache<W> cache;
+  cache.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, padded))), slots, padded);
+  W* acc = carve.take<W>(n);
+  W* k = carve.take<W>(taps);
+  int* pos = carve.take<int>(taps);
+  const W** ptrs = carve.take<const W*>(taps);
+  const W** rows = carve.take<const W*>(plan.kh);
+  const int nt = nonzero_taps<W>(plan.kernel, static_cast<int>(taps), k, pos);
+
+  auto fill_row = [&](i64 r, W* out) {
+    load_padded_row<W>(src, r, plan.col_map, left, right, plan.border_pixel, out);
+  };
+  const W delta = static_cast<W>(plan.delta);
+  for (i64 y = y0; y < y1; ++y) {
+    cache.begin_row();
+    for (int t = 0; t < plan.kh; ++t) rows[t] = nullptr;
+    for (int t = 0; t < nt; ++t) {
+      const int i = pos[t] / plan.kw, j = pos[t] % plan.kw;
+      if (!rows[i]) rows[i] = cache.get(plan.row_map[y + i], fill_row);
+      ptrs[t] = rows[i] + j * C;
+    }
+    dot_rows<W>(acc, ptrs, k, nt, n);
+    store_row<W>(job.dst, y, acc, delta, job.stream);
+  }
+  if (job.stream) stream_fence();
+}
+
+// --- box sums ---------------------------------------------------------------------------
+
+// col[i] += row a's values[i] - row s's values[i], where a row is a source row, -1 for the
+// border constant, or -2 for none.
+template <typename A>
+void update_columns(const ConstImageView& src, i64 a, i64 s, const double* bp, A* col) {
+  const i64 C = src.channels, n = src.cols * C;
+  with_dtype(src.dtype, [&](auto t) {
+    using S = decltype(t);
+    A* __restrict o = col;
+    if (a >= 0 && s >= 0) {
+      const S* __restrict pa = src.row<const S>(a);
+      const S* __restrict ps = src.row<const S>(s);
+      for (i64 i = 0; i < n; ++i) o[i] += static_cast<A>(pa[i]) - static_cast<A>(ps[i]);
+      return;
+    }
+    if (a >= 0) {
+      const S* __restrict pa = src.row<const S>(a);
+      for (i64 i = 0; i < n; ++i) o[i] += static_cast<A>(pa[i]);
+    } else if (a == -1) {
+      for (i64 i = 0; i < n; ++i) o[i] += static_cast<A>(bp[i % C]);
+    }
+    if (s >= 0) {
+      const S* __restrict ps = src.row<const S>(s);
+      for (i64 i = 0; i < n; ++i) o[i] -= static_cast<A>(ps[i]);
+    } else if (s == -1) {
+      for (i64 i = 0; i < n; ++i) o[i] -= static_cast<A>(bp[i % C]);
+    }
+  });
+}
+
+// out[x C + c] = sum over j < kw of in[(x + j) C + c]: running sums, one chain per channel (four
+// interleaved chains over quarters of the row for one channel, so they overlap in time).
+template <typename A>
+void running_sums(const A* __restrict in, A* __restrict out, i64 cols, i64 C, int kw) {
+  const i64 parts = (C == 1 && cols >= 64) ? 4 : 1;
+  const i64 span = (cols + parts - 1) / parts;
+  for (i64 c = 0; c < C; ++c) {
+    A s[4];
+    i64 x0[4], x1[4];
+    for (i64 q = 0; q < parts; ++q) {
+      x0[q] = q * span;
+      x1[q] = x0[q] + span < cols ? x0[q] + span : cols;
+      A v = 0;
+      for (int j = 0; j < kw; ++j) v += in[(x0[q] + j) * C + c];
+      s[q] = v;
+    }
+    if (parts == 4) {
+      const i64 common = x1[3] - x0[3];  // the last quarter is the shortest
+      for (i64 d = 0; d < common; ++d) {
+        for (int q = 0; q < 4; ++q) {
+          const i64 x = x0[q] + d;
+          if (d > 0) s[q] += in[x + kw - 1] - in[x - 1];
+          out[x] = s[q];
+        }
+      }
+      for (int q = 0; q < 3; ++q)
+        for (i64 x = x0[q] + common; x < x1[q]; ++x) {
+          if (x > x0[q]) s[q] += in[x + kw - 1] - in[x - 1];
+          out[x] = s[q];
+        }
+    } else {
+      A v = s[0];
+      out[c] = v;
+      for (i64 x = 1; x < cols; ++x) {
+        v += in[(x + kw - 1) * C + c] - in[(x - 1) * C + c];
+        out[x * C + c] = v;
+      }
+    }
+  }
+}
+
+// Row y of dst from window sums: the exactly rounded mean (or the sum) for integer outputs,
+// sum / area for floating ones.
+template <typename A>
+void store_sums(const ImageView& dst, i64 y, const A* sums, const BoxPlan& plan, bool exact_f32,
+                bool stream) {
+  const i64 n = dst.cols * dst.channels;
+  const double area = static_cast<double>(plan.kh) * plan.kw;
+  with_dtype(dst.dtype, [&](auto t) {
+    using D = decltype(t);
+    D* __restrict o = dst.row<D>(y);
+    if constexpr (std::is_floating_point<D>::value) {
+      const double scale = plan.normalize ? 1.0 / area : 1.0;
+      if constexpr (std::is_same<D, double>::value) {
+        if (stream && std::is_same<A, double>::value) {
+          return stream_values<double>(reinterpret_cast<const double*>(sums), 0.0, o, n);
+        }
+      }
+      for (i64 i = 0; i < n; ++i) o[i] = static_cast<D>(static_cast<double>(sums[i]) * scale);
+    } else if (!plan.normalize) {
+      store_values<A, D>(sums, A(0), o, n);
+    } else if (exact_f32) {
+      // sum < 2^24 and area < 2^15: float32 division is exactly rounded, so its halves are
+      // exact and rint rounds them to even; no other quotient is within rounding of a half.
+      const float fa = static_cast<float>(area);
+      const float lo = static_cast<float>(Range<D>::lo), hi = static_cast<float>(Range<D>::hi);
+      for (i64 i = 0; i < n; ++i) {
+        float q = rint_of(static_cast<float>(sums[i]) / fa);
+        q = q < lo ? lo : q;
+        q = q > hi ? hi : q;
+        o[i] = static_cast<D>(static_cast<std::int32_t>(q));
+      }
+    } else {
+      const double lo = Range<D>::lo, hi = Range<D>::hi;
+      for (i64 i = 0; i < n; ++i) {
+        double q = rint_of(static_cast<double>(sums[i]) / area);
+        q = q < lo ? lo : q;
+        q = q > hi ? hi : q;
+        q = q == q ? q : 0.0;
+        o[i] = static_cast<D>(static_cast<std::int32_t>(q));
+      }
+    }
+  });
+}
+
+template <typename A>
+void box_band(void* context, i64 index) {
+  const Job& job = *static_cast<const Job*>(context);
+  const BoxPlan& plan = *static_cast<const BoxPlan*>(job.plan);
+  const ConstImageView& src = job.src;
+  const i64 C = src.channels, cols = src.cols, n = cols * C;
+  const i64 padded = (cols + plan.kw - 1) * C;
+  i64 y0, y1;
+  band_range(job, index, y0, y1);
+  Scratch scratch((n + padded + n) * sizeof(A) + 3 * 64);
+  Carve carve{static_cast<char*>(scratch.p)};
+  A* col = carve.take<A>(n);
+  A* pad = carve.take<A>(padded);
+  A* sums = carve.take<A>(n);
+
+  // Exact float32 quotients: integer sums below 2^24 and areas below 2^15.
+  const double area = static_cast<double>(plan.kh) * plan.kw;
+  const double peak = src.dtype == DType::u8 ? 255.0 : 65535.0;
+  const bool exact_f32 = std::is_integral<A>::value && area * peak < 16777216.0 && area < 32768.0;
+
+  for (i64 i = 0; i < n; ++i) col[i] = 0;
+  for (int t = 0; t < plan.kh; ++t)
+    update_columns<A>(src, plan.row_map[y0 + t], -2, plan.border_pixel, col);
+  for (i64 y = y0; y < y1; ++y) {
+    if (y > y0) {
+      update_columns<A>(src, plan.row_map[y + plan.kh - 1], plan.row_map[y - 1], plan.border_pixel,
+                        col);
+    }
+    // Columns outside the image hold the sums of the columns they mirror (or kh constants).
+    for (i64 j = 0; j < cols + plan.kw - 1; ++j) {
+      const i64 m = plan.col_map[j];
+      if (j >= plan.ax && j < plan.ax + cols) {
+        continue;
+      }
+      for (i64 c = 0; c < C; ++c)
+        pad[j * C + c] = m < 0 ? static_cast<A>(plan.border_pixel[c] * plan.kh) : col[m * C + c];
+    }
+    copy_row(pad + plan.ax * C, col, n);
+    running_sums<A>(pad, sums, cols, C, plan.kw);
+    store_sums<A>(job.dst, y, sums, plan, exact_f32, job.stream);
+  }
+  if (job.stream) stream_fence();
+}
+
+// --- the fused gradient -------------------------------------------------------------------
+
+// atan(a) for a in [0, 1]: a least-squares odd polynomial of degree 15, within 4e-8.
+template <typename W>
+W atan_unit(W a) {
+  const W s = a * a;
+  W p = W(-0.0040732905486115106);
+  p = p * s + W(0.021946545625293537);
+  p = p * s + W(-0.056063087001095149);
+  p = p * s + W(0.096562502669021277);
+  p = p * s + W(-0.13915799995605238);
+  p = p * s + W(0.1994850856970837);
+  p = p * s + W(-0.33330106645107449);
+  p = p * s + W(0.99999943683630044);
+  return p * a;
+}
+
+// magnitude and angle of (gx, gy) for n values; angle in [0, 2 pi) or [0, 360), 0 at (0, 0).
+template <typename W>
+void polar_values(const W* __restrict gx, const W* __restrict gy, W* __restrict mag,
+                  W* __restrict ang, i64 n, bool degrees) {
+  constexpr double kPi = 3.14159265358979323846;
+  if (mag)
+    for (i64 i = 0; i < n; ++i) mag[i] = sqrt_of(gx[i] * gx[i] + gy[i] * gy[i]);
+  if (!ang) return;
+  const W full = degrees ? W(360) : W(2 * kPi);
+  const W to_unit = degrees ? W(180 / kPi) : W(1);
+  if constexpr (std::is_same<W, double>::value) {
+    for (i64 i = 0; i < n; ++i) {
+      double r = (gx[i] == 0 && gy[i] == 0) ? 0.0 : std::atan2(gy[i], gx[i]);
+      r = r < 0 ? r + 2 * kPi : r;
+      r *= to_unit;
+      ang[i] = r >= full ? 0.0 : r;
+    }
+  } else {
+    for (i64 i = 0; i < n; ++i) {
+      const W x = gx[i], y = gy[i];
+      const W ax = x < 0 ? -x : x, ay = y < 0 ? -y : y;
+      const W hi = ax > ay ? ax : ay, lo = ax > ay ? ay : ax;
+      W r = atan_unit<W>(lo / (hi > 0 ? hi : W(1)));
+      r = ay > ax ? W(kPi / 2) - r : r;
+      r = x < 0 ? W(kPi) - r : r;
+      r = y < 0 ? W(2 * kPi) - r : r;
+      r *= to_unit;
+      ang[i] = r >= full ? W(0) : r;
+    }
+  }
+}
+
+template <typename W>
+void gradient_band(void* context, i64 index) {
+  const Job& job = *static_cast<const Job*>(context);
+  const GradientPlan& plan = *static_cast<const GradientPlan*>(job.plan);
+  const ConstImageView& src = job.src;
+  const i64 C = src.channels, n = src.cols * C;
+  const i64 R = plan.radius;
+  const i64 padded = (src.cols + 2 * R) * C;
+  const int slots = static_cast<int>(2 * R + 2);
+  const int kmax = static_cast<int>(2 * R + 1);
+  i64 y0, y1;
+  band_range(job, index, y0, y1);
+  Scratch scratch(RowCache<W>::bytes(slots, 2 * n) + (padded + 4 * n + 4 * kmax) * sizeof(W) +
+                  kmax * (4 * sizeof(int) + 2 * sizeof(W*)) + 13 * 64);
+  Carve carve{static_cast<char*>(scratch.p)};
+  RowCache<W> cache;
+  cache.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, 2 * n))), slots, 2 * n);
+  W* pad = carve.take<W>(padded);
+  W* gx = carve.take<W>(n);
+  W* gy = carve.take<W>(n);
+  W* mag = carve.take<W>(n);
+  W* ang = carve.take<W>(n);
+  W* kxx = carve.take<W>(kmax);
+  W* kxy = carve.take<W>(kmax);
+  W* kyx = carve.take<W>(kmax);
+  W* kyy = carve.take<W>(kmax);
+  int* pxx = carve.take<int>(kmax);
+  int* pxy = carve.take<int>(kmax);
+  int* pyx = carve.take<int>(kmax);
+  int* pyy = carve.take<int>(kmax);
+  const W** ptrs = carve.take<const W*>(kmax);   // vertical taps' rows
+  const W** xptrs = carve.take<const W*>(kmax);  // horizontal taps' (filling a cache slot)
+  const int nxx = nonzero_taps<W>(plan.x_of_gx, plan.nx_of_gx, kxx, pxx);
+  const int nxy = nonzero_taps<W>(plan.y_of_gx, plan.ny_of_gx, kxy, pxy);
+  const int nyx = nonzero_taps<W>(plan.x_of_gy, plan.nx_of_gy, kyx, pyx);
+  const int nyy = nonzero_taps<W>(plan.y_of_gy, plan.ny_of_gy, kyy, pyy);
+  for (int t = 0; t < nxy; ++t) kxy[t] *= static_cast<W>(plan.scale);
+  for (int t = 0; t < nyy; ++t) kyy[t] *= static_cast<W>(plan.scale);
+  const int oxx = static_cast<int>(R) - (plan.nx_of_gx - 1) / 2;
+  const int oxy = static_cast<int>(R) - (plan.ny_of_gx - 1) / 2;
+  const int oyx = static_cast<int>(R) - (plan.nx_of_gy - 1) / 2;
+  const int oyy = static_cast<int>(R) - (plan.ny_of_gy - 1) / 2;
+
+  // A slot holds the row filtered along x for gx (first n values) and for gy (next n).
+  auto fill_row = [&](i64 r, W* out) {
+    load_padded_row<W>(src, r, plan.col_map, R, R, plan.border_pixel, pad);
+    for (int t = 0; t < nxx; ++t) xptrs[t] = pad + (oxx + pxx[t]) * C;
+    dot_rows<W>(out, xptrs, kxx, nxx, n);
+    for (int t = 0; t < nyx; ++t) xptrs[t] = pad + (oyx + pyx[t]) * C;
+    dot_rows<W>(out + n, xptrs, kyx, nyx, n);
+  };
+  W* mag_out = job.dst.data ? mag : nullptr;
+  W* ang_out = job.dst2.data ? ang : nullptr;
+  for (i64 y = y0; y < y1; ++y) {
+    cache.begin_row();
+    for (int t = 0; t < nxy; ++t) ptrs[t] = cache.get(plan.row_map[y + oxy + pxy[t]], fill_row);
+    dot_rows<W>(gx, ptrs, kxy, nxy, n);
+    for (int t = 0; t < nyy; ++t) ptrs[t] = cache.get(plan.row_map[y + oyy + pyy[t]], fill_row) + n;
+    dot_rows<W>(gy, ptrs, kyy, nyy, n);
+    polar_values<W>(gx, gy, mag_out, ang_out, n, plan.degrees);
+    if (mag_out) store_row<W>(job.dst, y, mag, W(0), job.stream);
+    if (ang_out) store_row<W>(job.dst2, y, ang, W(0), job.stream);
+  }
+  if (job.stream) stream_fence();
+}
+
+}  // namespace
+
+void sep_filter(const detail::FilterPlan& plan, const ConstImageView& src, const ImageView& dst) {
+  Job job{&plan, src, dst, ImageView{}, 0, stream_output(dst)};
+  run_bands(job, plan.kh - 1, plan.wide ? &sep_band<double> : &sep_band<float>);
+}
+
+void filter2d(const detail::FilterPlan& plan, const ConstImageView& src, const ImageView& dst) {
+  Job job{&plan, src, dst, ImageView{}, 0, stream_output(dst)};
+  run_bands(job, plan.kh - 1, plan.wide ? &filter2d_band<double> : &filter2d_band<float>);
+}
+
+void box_filter(const detail::BoxPlan& plan, const ConstImageView& src, const ImageView& dst) {
+  Job job{&plan, src, dst, ImageView{}, 0, stream_output(dst)};
+  const double area = static_cast<double>(plan.kh) * plan.kw;
+  // Integer sums are exact in int32 while the area times the largest value stays below 2^31.
+  const bool integer_sums =
+      (src.dtype == DType::u8 && area * 256.0 < 2147483648.0) ||
+      ((src.dtype == DType::u16 || src.dtype == DType::s16) && area * 65536.0 < 2147483648.0);
+  run_bands(job, plan.kh - 1, integer_sums ? &box_band<std::int32_t> : &box_band<double>);
+}
+
+void gradient(const detail::GradientPlan& plan, const ConstImageView& src,
+              const ImageView& magnitude, const ImageView& angle) {
+  const ImageView& any = magnitude.data ? magnitude : angle;
+  Job job{&plan, src, magnitude, angle, 0, stream_output(any)};
+  run_bands(job, 2 * plan.radius, plan.wide ? &gradient_band<double> : &gradient_band<float>);
+}
+
+}  // namespace FOVEAL_ISA
+}  // namespace foveal

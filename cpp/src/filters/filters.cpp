@@ -1,0 +1,426 @@
+// Filter drivers: argument checks, OpenCV's kernels (Gaussian, Sobel / Scharr derivatives),
+// border maps and the border pixel, and the kernels of the active instruction set.
+#include "foveal/filters.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "filter_plan.hpp"
+#include "foveal/cpu_features.hpp"
+#include "foveal/error.hpp"
+
+FOVEAL_DECLARE_FILTER_KERNELS(baseline)
+#ifdef FOVEAL_HAVE_AVX2
+FOVEAL_DECLARE_FILTER_KERNELS(avx2)
+#endif
+#ifdef FOVEAL_HAVE_AVX512
+FOVEAL_DECLARE_FILTER_KERNELS(avx512)
+#endif
+
+namespace foveal {
+namespace {
+
+using i64 = std::int64_t;
+
+struct FilterKernels {
+  decltype(&baseline::filter2d) filter2d;
+  decltype(&baseline::sep_filter) sep_filter;
+  decltype(&baseline::box_filter) box_filter;
+  decltype(&baseline::gradient) gradient;
+};
+
+#define FOVEAL_FILTER_KERNELS(isa)                                     \
+  FilterKernels {                                                      \
+    &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient \
+  }
+
+const FilterKernels& kernels() {
+  static const FilterKernels base = FOVEAL_FILTER_KERNELS(baseline);
+#ifdef FOVEAL_HAVE_AVX2
+  static const FilterKernels avx2 = FOVEAL_FILTER_KERNELS(avx2);
+#endif
+#ifdef FOVEAL_HAVE_AVX512
+  static const FilterKernels avx512 = FOVEAL_FILTER_KERNELS(avx512);
+#endif
+  switch (active_isa()) {
+#ifdef FOVEAL_HAVE_AVX512
+    case Isa::AVX512:
+      return avx512;
+#endif
+#ifdef FOVEAL_HAVE_AVX2
+    case Isa::AVX2:
+      return avx2;
+#endif
+    default:
+      return base;
+  }
+}
+
+std::string str(i64 v) {
+  return std::to_string(v);
+}
+
+void check_images(const char* fn, const ConstImageView& src, const ImageView& dst) {
+  if (src.rows <= 0 || src.cols <= 0 || src.channels <= 0)
+    throw ValueError(std::string(fn) + ": image must not be empty");
+  if (dst.rows != src.rows || dst.cols != src.cols || dst.channels != src.channels)
+    throw ValueError(std::string(fn) + ": out must have the image's shape (" + str(src.rows) +
+                     ", " + str(src.cols) + ", " + str(src.channels) + "), got (" + str(dst.rows) +
+                     ", " + str(dst.cols) + ", " + str(dst.channels) + ")");
+}
+
+void check_border(const char* fn, Border border) {
+  if (border == Border::Default)
+    throw ValueError(std::string(fn) + ": border 'default' is for morphology only");
+}
+
+// The border constant of each channel, saturated to the source's dtype as OpenCV does.
+std::vector<double> border_pixel(const char* fn, const ConstImageView& src,
+                                 const std::vector<double>& value) {
+  const auto C = static_cast<std::size_t>(src.channels);
+  if (value.size() != 1 && value.size() != C)
+    throw ValueError(std::string(fn) + ": border_value must have 1 or " + str(src.channels) +
+                     " values, got " + str(static_cast<i64>(value.size())));
+  std::vector<double> px(C);
+  for (std::size_t c = 0; c < C; ++c) {
+    double v = value.size() == 1 ? value[0] : value[c];
+    double lo = 0, hi = 0;
+    switch (src.dtype) {
+      case DType::u8:
+        lo = 0, hi = 255;
+        break;
+      case DType::u16:
+        lo = 0, hi = 65535;
+        break;
+      case DType::s16:
+        lo = -32768, hi = 32767;
+        break;
+      case DType::f32:
+        v = static_cast<double>(static_cast<float>(v));
+        break;
+      case DType::f64:
+        break;
+    }
+    if (hi > lo) {
+      if (std::isnan(v))
+        throw ValueError(std::string(fn) + ": border_value must not be NaN for integer images");
+      v = std::min(std::max(std::nearbyint(v), lo), hi);
+    }
+    px[c] = v;
+  }
+  return px;
+}
+
+// index + offset -> the source index that virtual position index - origin reads.
+std::vector<i64> border_map(i64 n, i64 before, i64 after, Border border) {
+  std::vector<i64> map(static_cast<std::size_t>(n + before + after));
+  for (i64 i = 0; i < n + before + after; ++i)
+    map[static_cast<std::size_t>(i)] = border_index(i - before, n, border);
+  return map;
+}
+
+bool overlaps(const ConstImageView& a, const ImageView& b) {
+  auto span = [](const void* data, i64 rows, i64 stride, i64 row_bytes, std::uintptr_t& lo,
+                 std::uintptr_t& hi) {
+    const auto p = reinterpret_cast<std::uintptr_t>(data);
+    const i64 last = (rows - 1) * stride;
+    lo = p + static_cast<std::uintptr_t>(std::min<i64>(0, last));
+    hi = p + static_cast<std::uintptr_t>(std::max<i64>(0, last)) + row_bytes;
+  };
+  std::uintptr_t alo, ahi, blo, bhi;
+  span(a.data, a.rows, a.row_stride, a.cols * a.channels * static_cast<i64>(dtype_size(a.dtype)),
+       alo, ahi);
+  span(b.data, b.rows, b.row_stride, b.cols * b.channels * static_cast<i64>(dtype_size(b.dtype)),
+       blo, bhi);
+  return alo < bhi && blo < ahi;
+}
+
+// A private copy of src when dst overlaps it (the kernels read rows that other bands write).
+class SourceGuard {
+ public:
+  SourceGuard(const ConstImageView& src, const ImageView& dst) : view_(src) {
+    if (!overlaps(src, dst)) return;
+    const i64 row_bytes = src.cols * src.channels * static_cast<i64>(dtype_size(src.dtype));
+    copy_.resize(static_cast<std::size_t>(row_bytes * src.rows));
+    for (i64 y = 0; y < src.rows; ++y)
+      std::memcpy(copy_.data() + y * row_bytes, src.row<const char>(y),
+                  static_cast<std::size_t>(row_bytes));
+    view_.data = copy_.data();
+    view_.row_stride = row_bytes;
+  }
+  const ConstImageView& view() const { return view_; }
+
+ private:
+  ConstImageView view_;
+  std::vector<char> copy_;
+};
+
+void resolve_anchor(const char* fn, int kh, int kw, const FilterOptions& o, int& ay, int& ax) {
+  ay = o.anchor_y < 0 ? kh / 2 : o.anchor_y;
+  ax = o.anchor_x < 0 ? kw / 2 : o.anchor_x;
+  if (o.anchor_y < -1 || o.anchor_x < -1 || ay >= kh || ax >= kw)
+    throw ValueError(std::string(fn) + ": anchor (" + str(o.anchor_y) + ", " + str(o.anchor_x) +
+                     ") is outside the " + str(kh) + "x" + str(kw) + " kernel");
+}
+
+void check_kernel(const char* fn, const char* name, const std::vector<double>& k,
+                  std::size_t expected) {
+  if (k.empty() || k.size() != expected)
+    throw ValueError(std::string(fn) + ": " + name + " must have " +
+                     str(static_cast<i64>(expected)) + " values, got " +
+                     str(static_cast<i64>(k.size())));
+  for (double v : k)
+    if (!std::isfinite(v))
+      throw ValueError(std::string(fn) + ": " + name + " must be finite (no NaN or inf)");
+}
+
+bool is_wide(const ConstImageView& src, const ImageView& dst) {
+  return src.dtype == DType::f64 || dst.dtype == DType::f64;
+}
+
+// The linear filter with maps for a kh x kw window anchored at (ay, ax).
+void run_linear(const char* fn, const ConstImageView& src_in, const ImageView& dst,
+                const std::vector<double>* kernel, const std::vector<double>* kx,
+                const std::vector<double>* ky, int kh, int kw, const FilterOptions& o) {
+  check_images(fn, src_in, dst);
+  check_border(fn, o.border);
+  int ay, ax;
+  resolve_anchor(fn, kh, kw, o, ay, ax);
+  if (!std::isfinite(o.delta)) throw ValueError(std::string(fn) + ": delta must be finite");
+  const std::vector<double> px = border_pixel(fn, src_in, o.border_value);
+  SourceGuard guard(src_in, dst);
+  const ConstImageView& src = guard.view();
+  const std::vector<i64> rows = border_map(src.rows, ay, kh - 1 - ay, o.border);
+  const std::vector<i64> cols = border_map(src.cols, ax, kw - 1 - ax, o.border);
+  detail::FilterPlan plan;
+  plan.kh = kh;
+  plan.kw = kw;
+  plan.ay = ay;
+  plan.ax = ax;
+  plan.kernel = kernel ? kernel->data() : nullptr;
+  plan.kernel_x = kx ? kx->data() : nullptr;
+  plan.kernel_y = ky ? ky->data() : nullptr;
+  plan.delta = o.delta;
+  plan.wide = is_wide(src, dst);
+  plan.row_map = rows.data();
+  plan.col_map = cols.data();
+  plan.border_pixel = px.data();
+  if (kernel)
+    kernels().filter2d(plan, src, dst);
+  else
+    kernels().sep_filter(plan, src, dst);
+}
+
+// The size-n kernel of derivative order d: (n - 1 - d) factors [1, 1] and d factors [-1, 1].
+std::vector<double> deriv_kernel(int n, int d) {
+  std::vector<double> k(1, 1.0);
+  for (int f = 0; f < n - 1; ++f) {
+    const double a = f < n - 1 - d ? 1.0 : -1.0;  // the factor is [a, 1]
+    std::vector<double> next(k.size() + 1, 0.0);
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      next[i] += a * k[i];
+      next[i + 1] += k[i];
+    }
+    k.swap(next);
+  }
+  return k;
+}
+
+}  // namespace
+
+void filter2d(const ConstImageView& src, const ImageView& dst, const std::vector<double>& kernel,
+              int kernel_rows, int kernel_cols, const FilterOptions& options) {
+  if (kernel_rows <= 0 || kernel_cols <= 0) throw ValueError("filter2d: kernel must not be empty");
+  check_kernel("filter2d", "kernel", kernel,
+               static_cast<std::size_t>(kernel_rows) * static_cast<std::size_t>(kernel_cols));
+  run_linear("filter2d", src, dst, &kernel, nullptr, nullptr, kernel_rows, kernel_cols, options);
+}
+
+void sep_filter2d(const ConstImageView& src, const ImageView& dst,
+                  const std::vector<double>& kernel_x, const std::vector<double>& kernel_y,
+                  const FilterOptions& options) {
+  check_kernel("sep_filter2d", "kernel_x", kernel_x, std::max<std::size_t>(kernel_x.size(), 1));
+  check_kernel("sep_filter2d", "kernel_y", kernel_y, std::max<std::size_t>(kernel_y.size(), 1));
+  run_linear("sep_filter2d", src, dst, nullptr, &kernel_x, &kernel_y,
+             static_cast<int>(kernel_y.size()), static_cast<int>(kernel_x.size()), options);
+}
+
+void box_filter(const ConstImageView& src_in, const ImageView& dst, int rows, int cols,
+                bool normalize, const FilterOptions& o) {
+  const char* fn = "box_filter";
+  if (rows <= 0 || cols <= 0)
+    throw ValueError(std::string(fn) + ": ksize must be positive, got (" + str(rows) + ", " +
+                     str(cols) + ")");
+  check_images(fn, src_in, dst);
+  check_border(fn, o.border);
+  int ay, ax;
+  resolve_anchor(fn, rows, cols, o, ay, ax);
+  const std::vector<double> px = border_pixel(fn, src_in, o.border_value);
+  SourceGuard guard(src_in, dst);
+  const ConstImageView& src = guard.view();
+  const std::vector<i64> rmap = border_map(src.rows, ay, rows - 1 - ay, o.border);
+  const std::vector<i64> cmap = border_map(src.cols, ax, cols - 1 - ax, o.border);
+  detail::BoxPlan plan;
+  plan.kh = rows;
+  plan.kw = cols;
+  plan.ay = ay;
+  plan.ax = ax;
+  plan.normalize = normalize;
+  plan.row_map = rmap.data();
+  plan.col_map = cmap.data();
+  plan.border_pixel = px.data();
+  kernels().box_filter(plan, src, dst);
+}
+
+std::vector<double> gaussian_kernel(int ksize, double sigma) {
+  if (ksize <= 0 || ksize % 2 == 0)
+    throw ValueError("gaussian_kernel: ksize must be odd and positive, got " + str(ksize));
+  // OpenCV's fixed kernels for small sizes (binomial coefficients).
+  static const double k1[] = {1.0};
+  static const double k3[] = {0.25, 0.5, 0.25};
+  static const double k5[] = {0.0625, 0.25, 0.375, 0.25, 0.0625};
+  static const double k7[] = {0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125};
+  static const double* fixed[] = {k1, k3, k5, k7};
+  if (ksize <= 7 && sigma <= 0) {
+    const double* k = fixed[ksize / 2];
+    return std::vector<double>(k, k + ksize);
+  }
+  const double s = sigma > 0 ? sigma : ((ksize - 1) * 0.5 - 1) * 0.3 + 0.8;
+  const double scale2 = -0.5 / (s * s);
+  std::vector<double> k(static_cast<std::size_t>(ksize));
+  double sum = 0;
+  for (int i = 0; i < ksize; ++i) {
+    const double x = i - (ksize - 1) * 0.5;
+    k[static_cast<std::size_t>(i)] = std::exp(scale2 * x * x);
+    sum += k[static_cast<std::size_t>(i)];
+  }
+  for (double& v : k) v /= sum;
+  return k;
+}
+
+void gaussian_blur(const ConstImageView& src, const ImageView& dst, int ksize_rows, int ksize_cols,
+                   double sigma_x, double sigma_y, const FilterOptions& o) {
+  const char* fn = "gaussian_blur";
+  if (!std::isfinite(sigma_x) || !std::isfinite(sigma_y))
+    throw ValueError(std::string(fn) + ": sigma must be finite");
+  if (sigma_y <= 0) sigma_y = sigma_x;
+  const double factor = src.dtype == DType::u8 ? 3.0 : 4.0;
+  auto derive = [&](int k, double s) {
+    if (k <= 0 && s > 0) {
+      const double v = std::nearbyint(s * factor * 2 + 1);
+      if (v > (1 << 20)) throw ValueError(std::string(fn) + ": sigma is too large");
+      k = static_cast<int>(v) | 1;
+    }
+    return k;
+  };
+  ksize_cols = derive(ksize_cols, sigma_x);
+  ksize_rows = derive(ksize_rows, sigma_y);
+  if (ksize_rows <= 0 || ksize_cols <= 0 || ksize_rows % 2 == 0 || ksize_cols % 2 == 0)
+    throw ValueError(std::string(fn) +
+                     ": ksize must be odd and positive (or 0 with sigma > 0), got (" +
+                     str(ksize_rows) + ", " + str(ksize_cols) + ")");
+  if (src.dtype != dst.dtype)
+    throw TypeError(std::string(fn) + ": out must have the image's dtype");
+  const std::vector<double> kx = gaussian_kernel(ksize_cols, std::max(sigma_x, 0.0));
+  const std::vector<double> ky = gaussian_kernel(ksize_rows, std::max(sigma_y, 0.0));
+  FilterOptions opt = o;
+  opt.anchor_x = opt.anchor_y = -1;
+  opt.delta = 0;
+  run_linear(fn, src, dst, nullptr, &kx, &ky, ksize_rows, ksize_cols, opt);
+}
+
+void deriv_kernels(int dx, int dy, int ksize, std::vector<double>& kernel_x,
+                   std::vector<double>& kernel_y) {
+  const char* fn = "deriv_kernels";
+  if (dx < 0 || dy < 0)
+    throw ValueError(std::string(fn) + ": dx and dy must be >= 0, got " + str(dx) + ", " + str(dy));
+  if (ksize == -1) {
+    if (!((dx == 1 && dy == 0) || (dx == 0 && dy == 1)))
+      throw ValueError(std::string(fn) +
+                       ": Scharr (ksize -1) needs (dx, dy) = (1, 0) or (0, 1), got (" + str(dx) +
+                       ", " + str(dy) + ")");
+    const std::vector<double> smooth = {3, 10, 3}, deriv = {-1, 0, 1};
+    kernel_x = dx ? deriv : smooth;
+    kernel_y = dy ? deriv : smooth;
+    return;
+  }
+  if (ksize != 1 && ksize != 3 && ksize != 5 && ksize != 7)
+    throw ValueError(std::string(fn) + ": ksize must be 1, 3, 5, 7 or -1 (Scharr), got " +
+                     str(ksize));
+  auto one = [&](int order, const char* name) {
+    int n = ksize;
+    if (n == 1 && order > 0) n = 3;
+    if (order >= n)
+      throw ValueError(std::string(fn) + ": " + name + " = " + str(order) +
+                       " is too high for ksize " + str(ksize));
+    return deriv_kernel(n, order);
+  };
+  kernel_x = one(dx, "dx");
+  kernel_y = one(dy, "dy");
+}
+
+void sobel(const ConstImageView& src, const ImageView& dst, int dx, int dy, int ksize, double scale,
+           const FilterOptions& options) {
+  if (dx + dy <= 0 && dx >= 0 && dy >= 0)
+    throw ValueError("sobel: dx + dy must be > 0, got dx = " + str(dx) + ", dy = " + str(dy));
+  std::vector<double> kx, ky;
+  deriv_kernels(dx, dy, ksize, kx, ky);
+  if (!std::isfinite(scale)) throw ValueError("sobel: scale must be finite");
+  for (double& v : ky) v *= scale;
+  FilterOptions opt = options;
+  opt.anchor_x = opt.anchor_y = -1;
+  run_linear("sobel", src, dst, nullptr, &kx, &ky, static_cast<int>(ky.size()),
+             static_cast<int>(kx.size()), opt);
+}
+
+void gradient(const ConstImageView& src_in, const ImageView& magnitude, const ImageView& angle,
+              int ksize, bool angle_in_degrees, const FilterOptions& o) {
+  const char* fn = "gradient";
+  const ImageView& any = magnitude.data ? magnitude : angle;
+  if (!any.data) throw ValueError(std::string(fn) + ": no output wanted");
+  check_images(fn, src_in, any);
+  check_border(fn, o.border);
+  const DType out_type = src_in.dtype == DType::f64 ? DType::f64 : DType::f32;
+  for (const ImageView* v : {&magnitude, &angle}) {
+    if (!v->data) continue;
+    check_images(fn, src_in, *v);
+    if (v->dtype != out_type)
+      throw TypeError(std::string(fn) + ": outputs must be " + dtype_name(out_type) + ", got " +
+                      dtype_name(v->dtype));
+  }
+  std::vector<double> gxx, gxy, gyx, gyy;
+  deriv_kernels(1, 0, ksize, gxx, gxy);
+  deriv_kernels(0, 1, ksize, gyx, gyy);
+  const std::vector<double> px = border_pixel(fn, src_in, o.border_value);
+  ConstImageView src = src_in;
+  SourceGuard guard_m(src, magnitude.data ? magnitude : any);
+  src = guard_m.view();
+  SourceGuard guard_a(src, angle.data ? angle : any);
+  src = guard_a.view();
+  const auto longest = std::max({gxx.size(), gxy.size(), gyx.size(), gyy.size()});
+  const int radius = static_cast<int>(longest - 1) / 2;
+  const std::vector<i64> rows = border_map(src.rows, radius, radius, o.border);
+  const std::vector<i64> cols = border_map(src.cols, radius, radius, o.border);
+  detail::GradientPlan plan;
+  plan.x_of_gx = gxx.data();
+  plan.y_of_gx = gxy.data();
+  plan.x_of_gy = gyx.data();
+  plan.y_of_gy = gyy.data();
+  plan.nx_of_gx = static_cast<int>(gxx.size());
+  plan.ny_of_gx = static_cast<int>(gxy.size());
+  plan.nx_of_gy = static_cast<int>(gyx.size());
+  plan.ny_of_gy = static_cast<int>(gyy.size());
+  plan.radius = radius;
+  plan.wide = out_type == DType::f64;
+  plan.degrees = angle_in_degrees;
+  plan.row_map = rows.data();
+  plan.col_map = cols.data();
+  plan.border_pixel = px.data();
+  kernels().gradient(plan, src, magnitude, angle);
+}
+
+}  // namespace foveal

@@ -1,0 +1,233 @@
+// The row machinery of the linear filters, for the kernel files compiled once per instruction
+// set (see simd.hpp): source rows converted to the working type with their border columns,
+// a small cache of filtered rows keyed by source row, products of many rows with a kernel's
+// taps, and results converted, rounded and saturated to the destination's dtype.
+//
+// A task makes a band of output rows; each source row it reaches is read, converted and
+// filtered along x once into the cache, however many output rows (and border reflections)
+// read it, and the vertical taps combine cached rows. Everything has internal linkage.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "filter_plan.hpp"
+#include "foveal/image.hpp"
+#include "simd.hpp"
+
+namespace foveal {
+namespace FOVEAL_ISA {
+namespace {
+
+inline float rint_of(float x) {
+  return __builtin_rintf(x);
+}
+inline double rint_of(double x) {
+  return __builtin_rint(x);
+}
+inline float sqrt_of(float x) {
+  return __builtin_sqrtf(x);
+}
+inline double sqrt_of(double x) {
+  return __builtin_sqrt(x);
+}
+
+// Values of src row r (or of the border constant, r = -1) converted to W, with `left` and
+// `right` border columns read through col_map (col_map[j] for padded column j, any column
+// of the row itself included): out holds (left + cols + right) * C values.
+template <typename W>
+void load_padded_row(const ConstImageView& src, i64 r, const i64* col_map, i64 left, i64 right,
+                     const double* border_pixel, W* out) {
+  const i64 C = src.channels;
+  const i64 cols = src.cols;
+  if (r < 0) {
+    for (i64 x = 0; x < left + cols + right; ++x)
+      for (i64 c = 0; c < C; ++c) out[x * C + c] = static_cast<W>(border_pixel[c]);
+    return;
+  }
+  with_dtype(src.dtype, [&](auto t) {
+    using S = decltype(t);
+    const S* __restrict p = src.row<const S>(r);
+    W* __restrict o = out + left * C;
+    const i64 n = cols * C;
+    for (i64 i = 0; i < n; ++i) o[i] = static_cast<W>(p[i]);
+    auto edge = [&](i64 j) {
+      const i64 m = col_map[j];
+      for (i64 c = 0; c < C; ++c)
+        out[j * C + c] = m < 0 ? static_cast<W>(border_pixel[c]) : static_cast<W>(p[m * C + c]);
+    };
+    for (i64 j = 0; j < left; ++j) edge(j);
+    for (i64 j = left + cols; j < left + cols + right; ++j) edge(j);
+  });
+}
+
+// out[i] = sum over t < nt of k[t] * rows[t][i], for i < n (out aliases none of the rows).
+// Four vectors of accumulators stay in registers across all taps.
+template <typename W>
+void dot_rows(W* __restrict out, const W* const* rows, const W* k, int nt, i64 n) {
+  using L = Lanes<W>;
+  using V = typename L::W;
+  constexpr i64 N = L::N;
+  i64 i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    V a0{}, a1{}, a2{}, a3{};
+    for (int t = 0; t < nt; ++t) {
+      const V kk = L::splat(k[t]);
+      const W* p = rows[t] + i;
+      a0 += kk * L::load(p);
+      a1 += kk * L::load(p + N);
+      a2 += kk * L::load(p + 2 * N);
+      a3 += kk * L::load(p + 3 * N);
+    }
+    L::store(out + i, a0);
+    L::store(out + i + N, a1);
+    L::store(out + i + 2 * N, a2);
+    L::store(out + i + 3 * N, a3);
+  }
+  for (; i + N <= n; i += N) {
+    V a{};
+    for (int t = 0; t < nt; ++t) a += L::splat(k[t]) * L::load(rows[t] + i);
+    L::store(out + i, a);
+  }
+  for (; i < n; ++i) {
+    W a = 0;
+    for (int t = 0; t < nt; ++t) a += k[t] * rows[t][i];
+    out[i] = a;
+  }
+}
+
+template <typename D>
+struct Range {
+  static constexpr double lo = static_cast<double>(std::numeric_limits<D>::lowest());
+  static constexpr double hi = static_cast<double>(std::numeric_limits<D>::max());
+};
+
+// o[i] = saturate(v[i] + delta): rounded half to even and clamped for integers, NaN to 0.
+template <typename W, typename D>
+void store_values(const W* __restrict v, W delta, D* __restrict o, i64 n) {
+  if constexpr (std::is_floating_point<D>::value) {
+    for (i64 i = 0; i < n; ++i) o[i] = static_cast<D>(v[i] + delta);
+  } else if constexpr (std::is_integral<W>::value) {
+    const W lo = static_cast<W>(Range<D>::lo), hi = static_cast<W>(Range<D>::hi);
+    for (i64 i = 0; i < n; ++i) {
+      W x = v[i] + delta;
+      x = x < lo ? lo : x;
+      o[i] = static_cast<D>(x > hi ? hi : x);
+    }
+  } else {
+    const W lo = static_cast<W>(Range<D>::lo), hi = static_cast<W>(Range<D>::hi);
+    for (i64 i = 0; i < n; ++i) {
+      W x = rint_of(v[i] + delta);
+      x = x < lo ? lo : x;
+      x = x > hi ? hi : x;
+      x = x == x ? x : W(0);
+      o[i] = static_cast<D>(static_cast<std::int32_t>(x));
+    }
+  }
+}
+
+// The same with non-temporal stores once o is 32-byte aligned (W == D only).
+template <typename W>
+void stream_values(const W* __restrict v, W delta, W* __restrict o, i64 n) {
+  using L = Lanes<W>;
+  i64 i = 0;
+  for (; i < n && (reinterpret_cast<std::uintptr_t>(o + i) & 31) != 0; ++i) o[i] = v[i] + delta;
+  const typename L::W d = L::splat(delta);
+  for (; i + L::N <= n; i += L::N) L::stream(o + i, L::load(v + i) + d);
+  for (; i < n; ++i) o[i] = v[i] + delta;
+}
+
+// Row y of dst = saturate(v + delta), in dst's dtype; `stream` for outputs too large to stay in
+// cache (the caller fences at the end of its task).
+template <typename W>
+void store_row(const ImageView& dst, i64 y, const W* v, W delta, bool stream) {
+  const i64 n = dst.cols * dst.channels;
+  with_dtype(dst.dtype, [&](auto t) {
+    using D = decltype(t);
+    D* o = dst.row<D>(y);
+    if constexpr (std::is_same<D, W>::value) {
+      if (stream) return stream_values<W>(v, delta, o, n);
+    }
+    store_values<W, D>(v, delta, o, n);
+  });
+}
+
+// Whether an output of this many bytes is written with streaming stores: when it cannot stay
+// in the last-level cache anyway.
+inline bool stream_output(const ImageView& dst) {
+  const i64 bytes = dst.rows * dst.cols * dst.channels * static_cast<i64>(dtype_size(dst.dtype));
+  return bytes >= (i64{8} << 20);
+}
+
+// Filtered rows of one band, keyed by source row (-1 = the border constant's row). A miss
+// fills the least recently used slot; rows handed out for the current output row (`begin_row`
+// starts one) are never evicted before the next, so a task may hold up to slots - 1 of them.
+template <typename W>
+struct RowCache {
+  W* data = nullptr;
+  i64 len = 0;  // values per slot
+  int slots = 0;
+  i64* key = nullptr;
+  i64* used = nullptr;
+  i64 now = 0;
+
+  // Carves `slots` slots of `len` values from `memory` (bytes()).
+  void init(void* memory, int n_slots, i64 values) {
+    slots = n_slots;
+    len = values;
+    key = static_cast<i64*>(memory);
+    used = key + slots;
+    data = reinterpret_cast<W*>(used + slots);
+    for (int s = 0; s < slots; ++s) {
+      key[s] = std::numeric_limits<i64>::min();
+      used[s] = -1;
+    }
+  }
+  static std::size_t bytes(int n_slots, i64 values) {
+    return static_cast<std::size_t>(n_slots) * (2 * sizeof(i64) + values * sizeof(W)) + 64;
+  }
+  void begin_row() { ++now; }
+
+  template <typename Fill>
+  const W* get(i64 r, Fill&& fill) {
+    int victim = 0;
+    for (int s = 0; s < slots; ++s) {
+      if (key[s] == r) {
+        used[s] = now;
+        return data + s * len;
+      }
+      if (used[s] < used[victim]) victim = s;
+    }
+    W* slot = data + victim * len;
+    fill(r, slot);
+    key[victim] = r;
+    used[victim] = now;
+    return slot;
+  }
+};
+
+// The non-zero taps of a kernel, as working-type coefficients and their positions.
+template <typename W>
+int nonzero_taps(const double* k, int n, W* coef, int* pos) {
+  int m = 0;
+  for (int i = 0; i < n; ++i) {
+    if (k[i] == 0.0) continue;
+    coef[m] = static_cast<W>(k[i]);
+    pos[m++] = i;
+  }
+  return m;
+}
+
+// Rows of `rows` output rows per task, so that a task's halo (kernel rows - 1, recomputed by
+// its neighbour) stays small and every thread gets several tasks.
+inline i64 band_rows(i64 rows, i64 halo, i64 threads) {
+  i64 band = (rows + 4 * threads - 1) / (4 * threads);
+  const i64 least = 8 * (halo > 2 ? halo : 2);
+  if (band < least) band = least;
+  return band < rows ? band : rows;
+}
+
+}  // namespace
+}  // namespace FOVEAL_ISA
+}  // namespace foveal

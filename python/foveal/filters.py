@@ -1,0 +1,467 @@
+"""Linear filters and gradients: the thin layer that validates, normalizes, dispatches, wraps.
+
+Each function follows its OpenCV namesake number for number (cv2.filter2D, cv2.sepFilter2D,
+cv2.boxFilter, cv2.GaussianBlur, cv2.Sobel, cv2.Scharr, cv2.cartToPolar), with NumPy's order
+for sizes: a kernel size and an anchor are (rows, cols), where OpenCV writes (width, height)
+and (x, y). Arithmetic is float32 (float64 when the image or the output is float64); integer
+outputs are rounded half to even and saturated, NaN becoming 0. Unlike cv2's filters, the
+"wrap" border works, and ``border_value`` sets the constant border.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dispatch as dsp
+from . import _validate as val
+from ._backend import _core
+
+__all__ = [
+    "box_filter",
+    "filter2d",
+    "gaussian_blur",
+    "gradient",
+    "scharr",
+    "sep_filter2d",
+    "sobel",
+]
+
+_MAX_KSIZE = 1 << 16
+_MAX_KERNEL_ELEMENTS = 1 << 20
+
+
+def _output_dtype(dtype, default, fn: str) -> np.dtype:
+    if dtype is None:
+        return np.dtype(default)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        name = getattr(dtype, "name", None) or str(dtype).replace("torch.", "")
+        try:
+            dt = np.dtype(name)
+        except TypeError:
+            raise TypeError(f"{fn}: dtype {dtype!r} is not a dtype") from None
+    if dt.name not in val.IMAGE_DTYPES:
+        raise TypeError(
+            f"{fn}: dtype {dt} is not supported (supported: {', '.join(val.IMAGE_DTYPES)})"
+        )
+    return dt
+
+
+def _real_kernel(kernel, fn: str, name: str, ndim: int) -> np.ndarray:
+    """A finite float64 kernel: 2-D for filter2d, 1-D (or a single row / column) otherwise."""
+    k = dsp.to_host(kernel, fn, name) if not isinstance(kernel, (list, tuple)) else kernel
+    k = np.asarray(k)
+    if k.dtype.kind not in "buif":
+        raise TypeError(f"{fn}: {name} must be a real array, got dtype {k.dtype}")
+    if ndim == 1 and k.ndim == 2 and 1 in k.shape:
+        k = k.reshape(-1)
+    if k.ndim != ndim:
+        raise ValueError(f"{fn}: {name} must be {ndim}-D, got {k.ndim}-D shape {k.shape}")
+    if k.size == 0:
+        raise ValueError(f"{fn}: {name} must not be empty, got shape {k.shape}")
+    if k.size > _MAX_KERNEL_ELEMENTS or max(k.shape) > _MAX_KSIZE:
+        raise ValueError(f"{fn}: {name} of shape {k.shape} is too large")
+    k = np.ascontiguousarray(k, dtype=np.float64)
+    if not np.isfinite(k).all():
+        raise ValueError(f"{fn}: {name} must be finite (no NaN or inf)")
+    return k
+
+
+def _anchor(anchor, kh: int, kw: int, fn: str) -> tuple[int, int]:
+    if anchor is None:
+        return -1, -1
+    ay, ax = val.as_pair(anchor, fn, "anchor", minimum=-1)
+    if ay >= kh or ax >= kw:
+        raise ValueError(f"{fn}: anchor {(ay, ax)} is outside the {kh}x{kw} kernel")
+    return ay, ax
+
+
+def _number(value, fn: str, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{fn}: {name} must be finite, got {v}")
+    return v
+
+
+def _prepare(fn, image, border, border_value):
+    """The image as an array (and its kind), the canonical border and the border values."""
+    arr, kind = dsp.to_array(image, fn, "image", val.IMAGE_DTYPES)
+    val.check_image(arr, fn, "image", val.IMAGE_DTYPES)
+    border = val.border_name(border, fn, allow_default=False)
+    channels = arr.shape[2] if arr.ndim == 3 else 1
+    values = val.border_values(border_value, channels, arr.dtype, fn)
+    return arr, kind, border, values
+
+
+def _target(fn, arr, dtype: np.dtype, out, name: str = "out"):
+    """(out as an array or None, the array the kernel writes)."""
+    if out is None:
+        if dsp.is_cupy(arr):
+            return None, None
+        return None, np.empty(arr.shape, dtype)
+    out_arr, _ = dsp.to_array(out, fn, name, output=True)
+    val.check_out(out_arr, arr.shape, dtype, fn)
+    if dsp.is_cupy(out_arr) != dsp.is_cupy(arr):
+        raise TypeError(f"{fn}: {name} must live on the same device as image")
+    if dsp.is_cupy(arr):
+        return out_arr, None
+    return out_arr, out_arr if dsp.rows_contiguous(out_arr) else np.empty(arr.shape, dtype)
+
+
+def _finish(kind, out, out_arr, target):
+    if out_arr is None:
+        return kind.wrap(target)
+    if target is not out_arr:
+        out_arr[...] = target
+    return out
+
+
+def _run(fn, arr, kind, dtype, out, native, fallback):
+    """Runs ``native(src, dst)`` on NumPy input, ``fallback()`` (a CuPy array) on CuPy input."""
+    out_arr, target = _target(fn, arr, dtype, out)
+    if dsp.is_cupy(arr):
+        res = fallback()
+        if out_arr is not None:
+            out_arr[...] = res
+            return out
+        return kind.wrap(res)
+    native(dsp.kernel_input(arr), target)
+    return _finish(kind, out, out_arr, target)
+
+
+def _cupy(name: str):
+    from ._cupy import filters
+
+    return getattr(filters, name)
+
+
+def filter2d(
+    image,
+    kernel,
+    *,
+    anchor=None,
+    delta=0.0,
+    border="reflect101",
+    border_value=0,
+    dtype=None,
+    out=None,
+):
+    """Correlation with ``kernel`` plus ``delta``, as ``cv2.filter2D``.
+
+    dst(y, x) = sum over (i, j) of kernel[i, j] * image(y + i - ay, x + j - ax) + delta, per
+    channel, where (ay, ax) is ``anchor`` (default the centre, (kh // 2, kw // 2)).
+
+    image: (H, W) or (H, W, C) array of uint8, uint16, int16, float32 or float64 (NumPy, CuPy,
+        torch or any DLPack object; the result is of the same kind).
+    kernel: a 2-D real array. Zero taps are skipped, as OpenCV does.
+    border: "reflect101" (default), "reflect", "replicate", "wrap" or "constant" (with
+        ``border_value``, a scalar or one per channel).
+    dtype: the output dtype (OpenCV's ddepth); default the image's.
+    out: an array of the output's shape and dtype to write to.
+
+    >>> img = np.arange(12, dtype=np.float32).reshape(3, 4)
+    >>> foveal.filter2d(img, np.array([[0, 0, 0], [0, 0, 1], [0, 0, 0]]))[1]  # shift left
+    array([5., 6., 7., 6.], dtype=float32)
+    """
+    fn = "filter2d"
+    arr, kind, border, values = _prepare(fn, image, border, border_value)
+    k = _real_kernel(kernel, fn, "kernel", 2)
+    ay, ax = _anchor(anchor, k.shape[0], k.shape[1], fn)
+    delta = _number(delta, fn, "delta")
+    dt = _output_dtype(dtype, arr.dtype, fn)
+    return _run(
+        fn,
+        arr,
+        kind,
+        dt,
+        out,
+        lambda s, d: _core.filter2d(s, d, k, ay, ax, delta, border, values),
+        lambda: _cupy("filter2d")(arr, k, (ay, ax), delta, border, values, dt),
+    )
+
+
+def sep_filter2d(
+    image,
+    kernel_x,
+    kernel_y,
+    *,
+    anchor=None,
+    delta=0.0,
+    border="reflect101",
+    border_value=0,
+    dtype=None,
+    out=None,
+):
+    """Correlation with the separable kernel outer(kernel_y, kernel_x), as ``cv2.sepFilter2D``.
+
+    Rows are filtered by ``kernel_x`` first, then columns by ``kernel_y``. The other arguments
+    are those of :func:`filter2d`.
+
+    >>> img = np.zeros((5, 5), np.float32); img[2, 2] = 1
+    >>> foveal.sep_filter2d(img, [1, 2, 1], [1, 0, -1])[1:4, 1:4]
+    array([[-1., -2., -1.],
+           [ 0.,  0.,  0.],
+           [ 1.,  2.,  1.]], dtype=float32)
+    """
+    fn = "sep_filter2d"
+    arr, kind, border, values = _prepare(fn, image, border, border_value)
+    kx = _real_kernel(kernel_x, fn, "kernel_x", 1)
+    ky = _real_kernel(kernel_y, fn, "kernel_y", 1)
+    ay, ax = _anchor(anchor, ky.size, kx.size, fn)
+    delta = _number(delta, fn, "delta")
+    dt = _output_dtype(dtype, arr.dtype, fn)
+    return _run(
+        fn,
+        arr,
+        kind,
+        dt,
+        out,
+        lambda s, d: _core.sep_filter2d(s, d, kx, ky, ay, ax, delta, border, values),
+        lambda: _cupy("sep_filter2d")(arr, kx, ky, (ay, ax), delta, border, values, dt),
+    )
+
+
+def box_filter(
+    image,
+    ksize,
+    *,
+    normalize=True,
+    anchor=None,
+    border="reflect101",
+    border_value=0,
+    dtype=None,
+    out=None,
+):
+    """The mean (or, with ``normalize=False``, the sum) over a window, as ``cv2.boxFilter``.
+
+    ksize: an int or (rows, cols). A constant number of operations per pixel whatever the size
+    (running sums). Integer images are summed exactly and a normalized integer result is the
+    exactly rounded mean (half to even); OpenCV's fixed-point path for small 8-bit windows can
+    differ from it by 1 at exact halves. The other arguments are those of :func:`filter2d`.
+
+    >>> float(foveal.box_filter(np.arange(9, dtype=np.float32).reshape(3, 3), 3)[1, 1])
+    4.0
+    """
+    fn = "box_filter"
+    arr, kind, border, values = _prepare(fn, image, border, border_value)
+    kh, kw = val.as_pair(ksize, fn, "ksize", minimum=1, maximum=_MAX_KSIZE)
+    ay, ax = _anchor(anchor, kh, kw, fn)
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise TypeError(f"{fn}: normalize must be a bool, got {type(normalize).__name__}")
+    normalize = bool(normalize)
+    dt = _output_dtype(dtype, arr.dtype, fn)
+    return _run(
+        fn,
+        arr,
+        kind,
+        dt,
+        out,
+        lambda s, d: _core.box_filter(s, d, kh, kw, normalize, ay, ax, border, values),
+        lambda: _cupy("box_filter")(arr, (kh, kw), normalize, (ay, ax), border, values, dt),
+    )
+
+
+def _gaussian_ksize(ksize, fn: str) -> tuple[int, int]:
+    kh, kw = val.as_pair(ksize, fn, "ksize", minimum=0, maximum=_MAX_KSIZE)
+    for k in (kh, kw):
+        if k != 0 and k % 2 == 0:
+            raise ValueError(f"{fn}: ksize must be odd (or 0 to derive it from sigma), got {ksize}")
+    return kh, kw
+
+
+def gaussian_blur(
+    image, ksize, sigma=0.0, *, sigma_y=None, border="reflect101", border_value=0, out=None
+):
+    """Gaussian smoothing, as ``cv2.GaussianBlur(image, (kw, kh), sigma, sigmaY=sigma_y)``.
+
+    ksize: an int or (rows, cols), odd; 0 derives it from sigma as OpenCV does.
+    sigma: the standard deviation along x (columns); <= 0 derives it from ksize
+        (0.3 * ((k - 1) / 2 - 1) + 0.8). sigma_y: along y; None or <= 0 means ``sigma``.
+    The kernels are ``cv2.getGaussianKernel``'s (OpenCV's fixed binomial kernels for sizes up
+    to 7 with sigma <= 0). The output has the image's dtype. For uint8 images cv2 uses a
+    fixed-point kernel and can differ by 1.
+
+    >>> img = np.zeros((5, 5), np.float32); img[2, 2] = 16
+    >>> foveal.gaussian_blur(img, 3)[1:4, 2]
+    array([2., 4., 2.], dtype=float32)
+    """
+    fn = "gaussian_blur"
+    arr, kind, border, values = _prepare(fn, image, border, border_value)
+    kh, kw = _gaussian_ksize(ksize, fn)
+    sx = _number(sigma, fn, "sigma")
+    sy = sx if sigma_y is None else _number(sigma_y, fn, "sigma_y")
+    if sy <= 0:
+        sy = sx
+    if (kh == 0 and sy <= 0) or (kw == 0 and sx <= 0):
+        raise ValueError(f"{fn}: ksize 0 needs sigma > 0 to derive it from")
+    if max(sx, sy) > 1 << 16:
+        raise ValueError(f"{fn}: sigma must be at most {1 << 16}, got {max(sx, sy)}")
+    factor = 3 if arr.dtype == np.uint8 else 4
+    if kw == 0:
+        kw = int(np.rint(sx * factor * 2 + 1)) | 1
+    if kh == 0:
+        kh = int(np.rint(sy * factor * 2 + 1)) | 1
+    return _run(
+        fn,
+        arr,
+        kind,
+        arr.dtype,
+        out,
+        lambda s, d: _core.gaussian_blur(s, d, kh, kw, sx, sy, border, values),
+        lambda: _cupy("gaussian_blur")(
+            arr,
+            _core.gaussian_kernel(kw, max(sx, 0.0)),
+            _core.gaussian_kernel(kh, max(sy, 0.0)),
+            border,
+            values,
+        ),
+    )
+
+
+def _derivative_orders(dx, dy, ksize, fn: str) -> tuple[int, int, int]:
+    dx = val.as_int(dx, fn, "dx", minimum=0)
+    dy = val.as_int(dy, fn, "dy", minimum=0)
+    ksize = val.as_int(ksize, fn, "ksize")
+    if ksize not in (-1, 1, 3, 5, 7):
+        raise ValueError(f"{fn}: ksize must be 1, 3, 5, 7 or -1 (Scharr), got {ksize}")
+    if dx + dy == 0:
+        raise ValueError(f"{fn}: dx + dy must be > 0, got dx={dx}, dy={dy}")
+    if ksize == -1 and (dx, dy) not in ((1, 0), (0, 1)):
+        raise ValueError(
+            f"{fn}: Scharr (ksize=-1) needs (dx, dy) = (1, 0) or (0, 1), got {(dx, dy)}"
+        )
+    limit = 3 if ksize == 1 else ksize
+    for name, order in (("dx", dx), ("dy", dy)):
+        if ksize > 0 and order >= limit:
+            raise ValueError(f"{fn}: {name}={order} is too high for ksize={ksize}")
+    return dx, dy, ksize
+
+
+def _float_out(arr) -> np.dtype:
+    return np.dtype(np.float64 if arr.dtype == np.float64 else np.float32)
+
+
+def sobel(
+    image,
+    dx,
+    dy,
+    *,
+    ksize=3,
+    scale=1.0,
+    delta=0.0,
+    border="reflect101",
+    border_value=0,
+    dtype=None,
+    out=None,
+):
+    """The (dx, dy) image derivative, as ``cv2.Sobel(image, ddepth, dx, dy, ksize, scale, delta)``.
+
+    ksize: 1, 3, 5, 7, or -1 for Scharr's 3x3 (ksize 1: a 3-tap derivative with no smoothing).
+    The kernels are ``cv2.getDerivKernels(dx, dy, ksize)``. dtype: the output dtype, default
+    float32 (float64 for float64 images). The result is the correlation times ``scale`` plus
+    ``delta``.
+
+    >>> img = np.tile(np.arange(5, dtype=np.uint8) * 10, (3, 1))
+    >>> foveal.sobel(img, 1, 0)[1]
+    array([ 0., 80., 80., 80.,  0.], dtype=float32)
+    """
+    fn = "sobel"
+    arr, kind, border, values = _prepare(fn, image, border, border_value)
+    dx, dy, ksize = _derivative_orders(dx, dy, ksize, fn)
+    scale = _number(scale, fn, "scale")
+    delta = _number(delta, fn, "delta")
+    dt = _output_dtype(dtype, _float_out(arr), fn)
+    return _run(
+        fn,
+        arr,
+        kind,
+        dt,
+        out,
+        lambda s, d: _core.sobel(s, d, dx, dy, ksize, scale, delta, border, values),
+        lambda: _cupy("sep_filter2d")(
+            arr,
+            *(k * f for k, f in zip(_core.deriv_kernels(dx, dy, ksize), (1.0, scale), strict=True)),
+            (-1, -1),
+            delta,
+            border,
+            values,
+            dt,
+        ),
+    )
+
+
+def scharr(
+    image,
+    dx,
+    dy,
+    *,
+    scale=1.0,
+    delta=0.0,
+    border="reflect101",
+    border_value=0,
+    dtype=None,
+    out=None,
+):
+    """The Scharr derivative, as ``cv2.Scharr``: :func:`sobel` with ``ksize=-1``."""
+    return sobel(
+        image,
+        dx,
+        dy,
+        ksize=-1,
+        scale=scale,
+        delta=delta,
+        border=border,
+        border_value=border_value,
+        dtype=dtype,
+        out=out,
+    )
+
+
+def gradient(
+    image, *, ksize=3, angle_in_degrees=False, border="reflect101", border_value=0, out=None
+):
+    """Magnitude and direction of the image gradient, in one pass from pixels to both.
+
+    gx = sobel(image, 1, 0, ksize), gy = sobel(image, 0, 1, ksize); returns (magnitude, angle)
+    with magnitude = sqrt(gx^2 + gy^2) and angle = atan2(gy, gx) in [0, 2 pi) (or [0, 360)
+    degrees), 0 where gx = gy = 0: ``cv2.cartToPolar`` of two ``cv2.Sobel`` calls, with the
+    angle within 1e-6 rad of the exact one (cv2's is within about 0.3 degrees). Both are
+    float32 (float64 for float64 images). out: an optional (magnitude, angle) pair of arrays.
+
+    >>> img = np.tile(np.arange(5, dtype=np.uint8), (5, 1))
+    >>> mag, ang = foveal.gradient(img)
+    >>> float(mag[2, 2]), float(ang[2, 2])
+    (8.0, 0.0)
+    """
+    fn = "gradient"
+    arr, kind, border, values = _prepare(fn, image, border, border_value)
+    ksize = val.as_int(ksize, fn, "ksize")
+    if ksize not in (-1, 1, 3, 5, 7):
+        raise ValueError(f"{fn}: ksize must be 1, 3, 5, 7 or -1 (Scharr), got {ksize}")
+    if not isinstance(angle_in_degrees, (bool, np.bool_)):
+        raise TypeError(f"{fn}: angle_in_degrees must be a bool")
+    degrees = bool(angle_in_degrees)
+    dt = _float_out(arr)
+    if out is not None and (not isinstance(out, (tuple, list)) or len(out) != 2):
+        raise TypeError(f"{fn}: out must be a (magnitude, angle) pair of arrays")
+    outs = (None, None) if out is None else out
+    mag_out, mag_t = _target(fn, arr, dt, outs[0], "out[0]")
+    ang_out, ang_t = _target(fn, arr, dt, outs[1], "out[1]")
+    if dsp.is_cupy(arr):
+        mag, ang = _cupy("gradient")(arr, ksize, degrees, border, values)
+        res = []
+        for o, r in ((mag_out, mag), (ang_out, ang)):
+            if o is None:
+                res.append(kind.wrap(r))
+            else:
+                o[...] = r
+                res.append(o)
+        return tuple(res) if out is None else out
+    _core.gradient(dsp.kernel_input(arr), mag_t, ang_t, ksize, degrees, border, values)
+    return (
+        _finish(kind, None if out is None else outs[0], mag_out, mag_t),
+        _finish(kind, None if out is None else outs[1], ang_out, ang_t),
+    )
