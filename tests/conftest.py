@@ -115,3 +115,101 @@ def real_image(request) -> np.ndarray:
     img = _camera() if request.param == "camera" else _astronaut()
     assert img.ndim == (2 if request.param == "camera" else 3)
     return img
+
+
+# --------------------------------------------------------------------------------------------
+# the filters family (filters, gradients, corners, frequency): shared names and the tolerance
+# rule of the spec
+# --------------------------------------------------------------------------------------------
+
+IMAGE_DTYPES = ("uint8", "uint16", "int16", "float32", "float64")
+FILTER_BORDERS = ("constant", "replicate", "reflect", "reflect101", "wrap")
+BORDER_ALIASES = {"nearest": "replicate", "mirror": "reflect101", "reflect_101": "reflect101"}
+CV2_FILTER_BORDERS = ("constant", "replicate", "reflect", "reflect101")  # cv2 refuses wrap
+_CV2_BORDER_NAMES = {
+    "constant": "BORDER_CONSTANT",
+    "replicate": "BORDER_REPLICATE",
+    "reflect": "BORDER_REFLECT",
+    "reflect101": "BORDER_REFLECT_101",
+    "wrap": "BORDER_WRAP",
+}
+
+
+def canonical_border(border: str) -> str:
+    border = border.lower()
+    return BORDER_ALIASES.get(border, border)
+
+
+def cv2_border(cv2, border: str) -> int:
+    return getattr(cv2, _CV2_BORDER_NAMES[canonical_border(border)])
+
+
+def working_dtype(*dtypes) -> np.dtype:
+    """The arithmetic of the filters: float64 when the input or the output is float64, else
+    float32."""
+    return np.dtype(np.float64 if any(np.dtype(d) == np.float64 for d in dtypes) else np.float32)
+
+
+def tolerance(working, scale: float) -> float:
+    """Absolute tolerance of a result of magnitude up to ``scale`` (e.g. max|image| *
+    sum|kernel| + |delta|) computed in ``working`` precision: 1e-5 (float32) or 1e-12
+    (float64) of max(1, scale)."""
+    rtol = 1e-12 if np.dtype(working) == np.float64 else 1e-5
+    return rtol * max(1.0, float(scale))
+
+
+def assert_rule(got, expected, *, atol: float = 0.0, unrounded=None, err_msg: str = "") -> None:
+    """The spec's comparison of a result with the float64 reference: same shape and dtype;
+    float outputs within ``atol`` (plus one unit of the output dtype's own rounding); integer
+    outputs equal, except a difference of exactly 1 where the unrounded float64 value lies
+    within max(1e-3, atol) of a .5 tie. ``atol=0`` means exact, NaN positions included."""
+    assert isinstance(got, np.ndarray), f"{err_msg}: got a {type(got).__name__}"
+    expected = np.asarray(expected)
+    assert got.shape == expected.shape, f"{err_msg}: shape {got.shape} != {expected.shape}"
+    assert got.dtype == expected.dtype, f"{err_msg}: dtype {got.dtype} != {expected.dtype}"
+    if atol == 0:
+        np.testing.assert_array_equal(got, expected, err_msg=err_msg)
+        return
+    if expected.dtype.kind == "f":
+        g, e = got.astype(np.float64), expected.astype(np.float64)
+        tol = atol + np.finfo(expected.dtype).eps * np.abs(e)
+        nan = np.isnan(g) & np.isnan(e)
+        bad = ~(np.abs(g - e) <= tol) & ~nan
+        if bad.any():
+            i = tuple(int(v) for v in np.argwhere(bad)[0])
+            raise AssertionError(
+                f"{err_msg}: {int(bad.sum())} of {bad.size} values off by more than "
+                f"atol={atol:.3g}; first at {i}: got {g[i]!r}, expected {e[i]!r}"
+            )
+        return
+    diff = got.astype(np.int64) - expected.astype(np.int64)
+    off = diff != 0
+    if not off.any():
+        return
+    assert unrounded is not None, f"{err_msg}: {int(off.sum())} integer values differ"
+    v = np.asarray(unrounded, np.float64)[off]
+    near_tie = np.abs(np.abs(v - np.floor(v)) - 0.5) <= max(1e-3, atol)
+    bad = ~((np.abs(diff[off]) == 1) & near_tie)
+    if bad.any():
+        i = tuple(int(c) for c in np.argwhere(off)[np.argmax(bad)])
+        raise AssertionError(
+            f"{err_msg}: {int(bad.sum())} of {got.size} integer values differ beyond a .5 tie; "
+            f"first at {i}: got {got[i]}, expected {expected[i]}, unrounded "
+            f"{float(np.asarray(unrounded)[i])!r}"
+        )
+
+
+# Views of a (40, 90, 4) base image that are not C-contiguous.
+IMAGE_VIEWS = {
+    "fortran_2d": lambda a: np.asfortranarray(a[:, :, 0]),
+    "fortran_3d": lambda a: np.asfortranarray(a[:, :, :3]),
+    "neg_rows": lambda a: a[::-1, :, 0],
+    "neg_cols": lambda a: a[:, ::-1, 1],
+    "neg_all": lambda a: a[::-1, ::-1, ::-1],
+    "step2": lambda a: a[::2, ::2, :3],
+    "step2_2d": lambda a: a[1::2, ::2, 2],
+    "step3_neg": lambda a: a[::-3, ::3, ::2],
+    "offset": lambda a: a[3:30, 5:77, 0],
+    "transposed": lambda a: a[:, :, 0].T,
+    "swapped": lambda a: a.transpose(1, 0, 2),
+}

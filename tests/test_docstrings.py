@@ -5,12 +5,11 @@ from __future__ import annotations
 import doctest
 import importlib
 
+import foveal
 import numpy as np
 import pytest
 
-import foveal
-
-MODULES = ["foveal", "foveal.imgproc", "foveal.filters"]
+MODULES = ["foveal", "foveal.imgproc", "foveal.filters", "foveal.corners", "foveal.frequency"]
 
 
 @pytest.mark.parametrize("name", MODULES)

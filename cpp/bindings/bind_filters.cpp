@@ -9,6 +9,7 @@
 
 #include "array_view.hpp"
 #include "border_name.hpp"
+#include "foveal/corners.hpp"
 #include "foveal/filters.hpp"
 
 namespace py = pybind11;
@@ -148,4 +149,34 @@ void bind_filters(py::module_& m) {
       },
       py::arg("src"), py::arg("magnitude"), py::arg("angle"), py::arg("ksize"), py::arg("degrees"),
       py::arg("border"), py::arg("border_value"));
+
+  m.def(
+      "corner_response",
+      [](const std::string& method, const py::array& src, py::array& dst, int block_size, int ksize,
+         double k, const std::string& border) {
+        const auto s = const_view(src, method.c_str(), "image");
+        const auto d = mutable_view(dst, method.c_str(), "out");
+        const foveal::Border b = border_from_name(border, method.c_str());
+        const bool is_harris = method == "harris";
+        if (!is_harris && method != "min_eigen")
+          throw foveal::ValueError("corner_response: unknown method '" + method + "'");
+        py::gil_scoped_release release;
+        if (is_harris)
+          foveal::harris(s, d, block_size, ksize, k, b);
+        else
+          foveal::min_eigen(s, d, block_size, ksize, b);
+      },
+      py::arg("method"), py::arg("src"), py::arg("dst"), py::arg("block_size"), py::arg("ksize"),
+      py::arg("k"), py::arg("border"));
+
+  m.def(
+      "canny",
+      [](const py::array& src, py::array& dst, double low, double high, int ksize, bool l2) {
+        const auto s = const_view(src, "canny", "image");
+        const auto d = mutable_view(dst, "canny", "out");
+        py::gil_scoped_release release;
+        foveal::canny(s, d, low, high, ksize, l2);
+      },
+      py::arg("src"), py::arg("dst"), py::arg("low"), py::arg("high"), py::arg("ksize"),
+      py::arg("l2"));
 }

@@ -8,23 +8,32 @@
 from ._backend import _core
 from ._config import get_isa, get_num_threads, num_threads, set_isa, set_num_threads, show_config
 from .imgproc import (
+    bandpass,
     box_filter,
+    canny,
+    corners,
     dilate,
     erode,
     filter2d,
     gaussian_blur,
     gradient,
+    harris,
+    min_eigen,
     morphology,
     scharr,
     sep_filter2d,
     sobel,
+    spectrum,
     structuring_element,
 )
 
 __version__ = _core.version()
 
 __all__ = [
+    "bandpass",
     "box_filter",
+    "canny",
+    "corners",
     "dilate",
     "erode",
     "filter2d",
@@ -32,6 +41,8 @@ __all__ = [
     "gradient",
     "get_isa",
     "get_num_threads",
+    "harris",
+    "min_eigen",
     "morphology",
     "num_threads",
     "set_isa",
@@ -40,5 +51,6 @@ __all__ = [
     "set_num_threads",
     "show_config",
     "sobel",
+    "spectrum",
     "structuring_element",
 ]

@@ -18,6 +18,7 @@ from ._backend import _core
 
 __all__ = [
     "box_filter",
+    "canny",
     "filter2d",
     "gaussian_blur",
     "gradient",
@@ -133,9 +134,14 @@ def _run(fn, arr, kind, dtype, out, native, fallback):
 
 
 def _cupy(name: str):
+    """The CuPy fallback ``name`` with its (cupy, cupyx.scipy.ndimage) arguments bound."""
     from ._cupy import filters
 
-    return getattr(filters, name)
+    fn = getattr(filters, name)
+    if name == "modules":
+        return fn
+    xp, ndi = filters.modules()
+    return lambda *args: fn(xp, ndi, *args)
 
 
 def filter2d(
@@ -280,8 +286,8 @@ def gaussian_blur(
     ksize: an int or (rows, cols), odd; 0 derives it from sigma as OpenCV does.
     sigma: the standard deviation along x (columns); <= 0 derives it from ksize
         (0.3 * ((k - 1) / 2 - 1) + 0.8). sigma_y: along y; None or <= 0 means ``sigma``.
-    The kernels are ``cv2.getGaussianKernel``'s (OpenCV's fixed binomial kernels for sizes up
-    to 7 with sigma <= 0). The output has the image's dtype. For uint8 images cv2 uses a
+    The kernels are ``cv2.getGaussianKernel``'s (OpenCV's fixed kernels for sizes up
+    to 9 with sigma <= 0). The output has the image's dtype. For uint8 images cv2 uses a
     fixed-point kernel and can differ by 1.
 
     >>> img = np.zeros((5, 5), np.float32); img[2, 2] = 16
@@ -368,7 +374,10 @@ def sobel(
     >>> foveal.sobel(img, 1, 0)[1]
     array([ 0., 80., 80., 80.,  0.], dtype=float32)
     """
-    fn = "sobel"
+    return _sobel("sobel", image, dx, dy, ksize, scale, delta, border, border_value, dtype, out)
+
+
+def _sobel(fn, image, dx, dy, ksize, scale, delta, border, border_value, dtype, out):
     arr, kind, border, values = _prepare(fn, image, border, border_value)
     dx, dy, ksize = _derivative_orders(dx, dy, ksize, fn)
     scale = _number(scale, fn, "scale")
@@ -406,18 +415,7 @@ def scharr(
     out=None,
 ):
     """The Scharr derivative, as ``cv2.Scharr``: :func:`sobel` with ``ksize=-1``."""
-    return sobel(
-        image,
-        dx,
-        dy,
-        ksize=-1,
-        scale=scale,
-        delta=delta,
-        border=border,
-        border_value=border_value,
-        dtype=dtype,
-        out=out,
-    )
+    return _sobel("scharr", image, dx, dy, -1, scale, delta, border, border_value, dtype, out)
 
 
 def gradient(
@@ -465,3 +463,46 @@ def gradient(
         _finish(kind, None if out is None else outs[0], mag_out, mag_t),
         _finish(kind, None if out is None else outs[1], ang_out, ang_t),
     )
+
+
+def canny(image, low, high, *, ksize=3, l2gradient=False, out=None):
+    """Edges by Canny's method, as ``cv2.Canny(image, low, high, apertureSize=ksize,
+    L2gradient=l2gradient)``, bit for bit: a uint8 (H, W) map of 0 and 255.
+
+    image: uint8 (H, W) or (H, W, C) (per pixel, the channel with the largest gradient).
+    The gradient is the int16 Sobel derivative (ksize 3, 5 or 7; replicate border); its
+    magnitude |dx| + |dy| (or sqrt(dx^2 + dy^2) with ``l2gradient``) is thinned to its maxima
+    along the gradient's direction; maxima above ``high`` are edges, and so are maxima above
+    ``low`` 8-connected to an edge (the thresholds are swapped if low > high).
+
+    >>> img = np.zeros((8, 8), np.uint8); img[:, 4:] = 200
+    >>> foveal.canny(img, 50, 150)[0]
+    array([  0,   0,   0, 255,   0,   0,   0,   0], dtype=uint8)
+    """
+    fn = "canny"
+    arr, kind = dsp.to_array(image, fn, "image", ("uint8",))
+    val.check_image(arr, fn, "image", ("uint8",))
+    lo = _number(low, fn, "low")
+    hi = _number(high, fn, "high")
+    ksize = val.as_int(ksize, fn, "ksize")
+    if ksize not in (3, 5, 7):
+        raise ValueError(f"{fn}: ksize must be 3, 5 or 7, got {ksize}")
+    if not isinstance(l2gradient, (bool, np.bool_)):
+        raise TypeError(f"{fn}: l2gradient must be a bool, got {type(l2gradient).__name__}")
+    l2 = bool(l2gradient)
+    shape = tuple(arr.shape[:2])
+    out_arr = None
+    if out is not None:
+        out_arr, _ = dsp.to_array(out, fn, "out", output=True)
+        val.check_out(out_arr, shape, np.dtype(np.uint8), fn)
+    if dsp.is_cupy(arr):
+        res = _cupy("canny")(arr, lo, hi, ksize, l2)
+        if out_arr is not None:
+            out_arr[...] = res
+            return out
+        return kind.wrap(res)
+    target = out_arr if out_arr is not None and dsp.rows_contiguous(out_arr) else None
+    if target is None:
+        target = np.empty(shape, np.uint8)
+    _core.canny(dsp.kernel_input(arr), target, lo, hi, ksize, l2)
+    return _finish(kind, out, out_arr, target)

@@ -208,8 +208,10 @@ def morphology(
 
 
 # The other image families live in their own modules; foveal.imgproc is the namespace of all.
+from .corners import corners, harris, min_eigen  # noqa: E402
 from .filters import (  # noqa: E402
     box_filter,
+    canny,
     filter2d,
     gaussian_blur,
     gradient,
@@ -217,9 +219,16 @@ from .filters import (  # noqa: E402
     sep_filter2d,
     sobel,
 )
+from .frequency import bandpass, spectrum  # noqa: E402
 
 __all__ += [
+    "bandpass",
     "box_filter",
+    "canny",
+    "corners",
+    "harris",
+    "min_eigen",
+    "spectrum",
     "filter2d",
     "gaussian_blur",
     "gradient",

@@ -41,7 +41,7 @@ void sep_filter2d(const ConstImageView& src, const ImageView& dst,
 void box_filter(const ConstImageView& src, const ImageView& dst, int rows, int cols,
                 bool normalize = true, const FilterOptions& options = {});
 
-// cv2.getGaussianKernel(ksize, sigma) (float64): OpenCV's fixed kernels for ksize <= 7 and
+// cv2.getGaussianKernel(ksize, sigma) (float64): OpenCV's fixed kernels for ksize <= 9 and
 // sigma <= 0, else exp(-x^2 / (2 sigma^2)) normalized; sigma <= 0 means
 // 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8.
 std::vector<double> gaussian_kernel(int ksize, double sigma);
@@ -67,5 +67,13 @@ void sobel(const ConstImageView& src, const ImageView& dst, int dx, int dy, int 
 // null) when not wanted.
 void gradient(const ConstImageView& src, const ImageView& magnitude, const ImageView& angle,
               int ksize = 3, bool angle_in_degrees = false, const FilterOptions& options = {});
+
+// cv2.Canny on 8-bit images: int16 Sobel derivatives (ksize 3, 5, 7; replicate border; ksize 7
+// scaled by 1/16 and the thresholds with it), the magnitude |dx| + |dy| (or dx^2 + dy^2 with
+// l2_gradient, the thresholds squared), per pixel the channel of the largest magnitude,
+// non-maximum suppression, and hysteresis: magnitudes above `high` are edges, and so are
+// candidates above `low` 8-connected to an edge. dst: uint8, one channel, 0 or 255.
+void canny(const ConstImageView& src, const ImageView& dst, double low, double high, int ksize = 3,
+           bool l2_gradient = false);
 
 }  // namespace foveal

@@ -57,6 +57,30 @@ struct GradientPlan {
   const double* border_pixel = nullptr;
 };
 
+// Corner responses from the gradient products summed over block x block windows: the
+// gradient as in GradientPlan (single channel), then a, b, c = window sums of gx^2, gx gy, gy^2
+// with the same border applied to the products (cv2.boxFilter on them), then the response.
+struct CornerPlan {
+  GradientPlan gradient;
+  int block = 2;
+  int anchor = 1;  // block / 2
+  bool harris = true;
+  double k = 0.04;
+  // Output row y sums the products of virtual rows y - anchor + t (t < block) at
+  // product_rows[y + t]; columns likewise through product_cols.
+  const std::int64_t* product_rows = nullptr;
+  const std::int64_t* product_cols = nullptr;
+};
+
+// Canny's first stage: int16 Sobel derivatives (GradientPlan, replicate border), the
+// magnitude (|dx| + |dy|, or dx^2 + dy^2 with l2), non-maximum suppression and the two
+// thresholds, into a map of 0 (no edge), 1 (a candidate) and 2 (an edge).
+struct CannyPlan {
+  GradientPlan gradient;
+  bool l2 = false;
+  std::int64_t low = 0, high = 0;  // magnitudes above low are candidates, above high edges
+};
+
 }  // namespace detail
 }  // namespace foveal
 
@@ -71,5 +95,10 @@ struct GradientPlan {
   /* magnitude and angle: float32 (float64 when plan.wide); either may have null data */          \
   void gradient(const detail::GradientPlan& plan, const ConstImageView& src,                      \
                 const ImageView& magnitude, const ImageView& angle);                              \
+  void corner_response(const detail::CornerPlan& plan, const ConstImageView& src,                 \
+                       const ImageView& dst);                                                     \
+  /* dst: uint8, one channel, of 0 / 1 / 2 (no edge, candidate, edge) */                          \
+  void canny_classify(const detail::CannyPlan& plan, const ConstImageView& src,                   \
+                      const ImageView& dst);                                                      \
   }                                                                                               \
   }

@@ -44,17 +44,6 @@ inline void band_range(const Job& job, i64 index, i64& y0, i64& y1) {
   y1 = y0 + job.band < job.src.rows ? y0 + job.band : job.src.rows;
 }
 
-// Bump allocation from one scratch block.
-struct Carve {
-  char* p;
-  template <typename T>
-  T* take(i64 count) {
-    T* r = reinterpret_cast<T*>(p);
-    p += (static_cast<std::size_t>(count) * sizeof(T) + 63) & ~std::size_t{63};
-    return r;
-  }
-};
-
 // --- separable filters ------------------------------------------------------------------
 
 template <typename W>
@@ -309,17 +298,17 @@ void box_band(void* context, i64 index) {
 // --- the fused gradient -------------------------------------------------------------------
 
 // atan(a) for a in [0, 1]: a least-squares odd polynomial of degree 15, within 4e-8.
-template <typename W>
-W atan_unit(W a) {
-  const W s = a * a;
-  W p = W(-0.0040732905486115106);
-  p = p * s + W(0.021946545625293537);
-  p = p * s + W(-0.056063087001095149);
-  p = p * s + W(0.096562502669021277);
-  p = p * s + W(-0.13915799995605238);
-  p = p * s + W(0.1994850856970837);
-  p = p * s + W(-0.33330106645107449);
-  p = p * s + W(0.99999943683630044);
+// V is float or a vector of floats.
+template <typename V>
+V atan_unit(V a) {
+  const V s = a * a;
+  V p = s * -0.0040732905486115106f + 0.021946545625293537f;
+  p = p * s + -0.056063087001095149f;
+  p = p * s + 0.096562502669021277f;
+  p = p * s + -0.13915799995605238f;
+  p = p * s + 0.1994850856970837f;
+  p = p * s + -0.33330106645107449f;
+  p = p * s + 0.99999943683630044f;
   return p * a;
 }
 
@@ -341,7 +330,25 @@ void polar_values(const W* __restrict gx, const W* __restrict gy, W* __restrict 
       ang[i] = r >= full ? 0.0 : r;
     }
   } else {
-    for (i64 i = 0; i < n; ++i) {
+    // Explicit vectors: the selects below keep the compiler from vectorizing the plain loop.
+    using L = Lanes<float>;
+    using V = L::W;
+    const V zero{}, one = L::splat(1.0f), half_pi = L::splat(float(kPi / 2)),
+                    pi = L::splat(float(kPi)), two_pi = L::splat(float(2 * kPi)),
+                    unit = L::splat(to_unit), top = L::splat(full);
+    i64 i = 0;
+    for (; i + L::N <= n; i += L::N) {
+      const V x = L::load(gx + i), y = L::load(gy + i);
+      const V ax = x < zero ? -x : x, ay = y < zero ? -y : y;
+      const V hi = ax > ay ? ax : ay, lo = ax > ay ? ay : ax;
+      V r = atan_unit<V>(lo / (hi > zero ? hi : one));
+      r = ay > ax ? half_pi - r : r;
+      r = x < zero ? pi - r : r;
+      r = y < zero ? two_pi - r : r;
+      r *= unit;
+      L::store(ang + i, r >= top ? zero : r);
+    }
+    for (; i < n; ++i) {
       const W x = gx[i], y = gy[i];
       const W ax = x < 0 ? -x : x, ay = y < 0 ? -y : y;
       const W hi = ax > ay ? ax : ay, lo = ax > ay ? ay : ax;
@@ -359,64 +366,22 @@ template <typename W>
 void gradient_band(void* context, i64 index) {
   const Job& job = *static_cast<const Job*>(context);
   const GradientPlan& plan = *static_cast<const GradientPlan*>(job.plan);
-  const ConstImageView& src = job.src;
-  const i64 C = src.channels, n = src.cols * C;
-  const i64 R = plan.radius;
-  const i64 padded = (src.cols + 2 * R) * C;
-  const int slots = static_cast<int>(2 * R + 2);
-  const int kmax = static_cast<int>(2 * R + 1);
+  const i64 n = job.src.cols * job.src.channels;
   i64 y0, y1;
   band_range(job, index, y0, y1);
-  Scratch scratch(RowCache<W>::bytes(slots, 2 * n) + (padded + 4 * n + 4 * kmax) * sizeof(W) +
-                  kmax * (4 * sizeof(int) + 2 * sizeof(W*)) + 13 * 64);
+  Scratch scratch(GradientRows<W>::bytes(plan, job.src) + 4 * n * sizeof(W) + 4 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
-  RowCache<W> cache;
-  cache.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, 2 * n))), slots, 2 * n);
-  W* pad = carve.take<W>(padded);
+  GradientRows<W> grad;
+  grad.init(plan, job.src, carve);
   W* gx = carve.take<W>(n);
   W* gy = carve.take<W>(n);
-  W* mag = carve.take<W>(n);
-  W* ang = carve.take<W>(n);
-  W* kxx = carve.take<W>(kmax);
-  W* kxy = carve.take<W>(kmax);
-  W* kyx = carve.take<W>(kmax);
-  W* kyy = carve.take<W>(kmax);
-  int* pxx = carve.take<int>(kmax);
-  int* pxy = carve.take<int>(kmax);
-  int* pyx = carve.take<int>(kmax);
-  int* pyy = carve.take<int>(kmax);
-  const W** ptrs = carve.take<const W*>(kmax);   // vertical taps' rows
-  const W** xptrs = carve.take<const W*>(kmax);  // horizontal taps' (filling a cache slot)
-  const int nxx = nonzero_taps<W>(plan.x_of_gx, plan.nx_of_gx, kxx, pxx);
-  const int nxy = nonzero_taps<W>(plan.y_of_gx, plan.ny_of_gx, kxy, pxy);
-  const int nyx = nonzero_taps<W>(plan.x_of_gy, plan.nx_of_gy, kyx, pyx);
-  const int nyy = nonzero_taps<W>(plan.y_of_gy, plan.ny_of_gy, kyy, pyy);
-  for (int t = 0; t < nxy; ++t) kxy[t] *= static_cast<W>(plan.scale);
-  for (int t = 0; t < nyy; ++t) kyy[t] *= static_cast<W>(plan.scale);
-  const int oxx = static_cast<int>(R) - (plan.nx_of_gx - 1) / 2;
-  const int oxy = static_cast<int>(R) - (plan.ny_of_gx - 1) / 2;
-  const int oyx = static_cast<int>(R) - (plan.nx_of_gy - 1) / 2;
-  const int oyy = static_cast<int>(R) - (plan.ny_of_gy - 1) / 2;
-
-  // A slot holds the row filtered along x for gx (first n values) and for gy (next n).
-  auto fill_row = [&](i64 r, W* out) {
-    load_padded_row<W>(src, r, plan.col_map, R, R, plan.border_pixel, pad);
-    for (int t = 0; t < nxx; ++t) xptrs[t] = pad + (oxx + pxx[t]) * C;
-    dot_rows<W>(out, xptrs, kxx, nxx, n);
-    for (int t = 0; t < nyx; ++t) xptrs[t] = pad + (oyx + pyx[t]) * C;
-    dot_rows<W>(out + n, xptrs, kyx, nyx, n);
-  };
-  W* mag_out = job.dst.data ? mag : nullptr;
-  W* ang_out = job.dst2.data ? ang : nullptr;
+  W* mag = job.dst.data ? carve.take<W>(n) : nullptr;
+  W* ang = job.dst2.data ? carve.take<W>(n) : nullptr;
   for (i64 y = y0; y < y1; ++y) {
-    cache.begin_row();
-    for (int t = 0; t < nxy; ++t) ptrs[t] = cache.get(plan.row_map[y + oxy + pxy[t]], fill_row);
-    dot_rows<W>(gx, ptrs, kxy, nxy, n);
-    for (int t = 0; t < nyy; ++t) ptrs[t] = cache.get(plan.row_map[y + oyy + pyy[t]], fill_row) + n;
-    dot_rows<W>(gy, ptrs, kyy, nyy, n);
-    polar_values<W>(gx, gy, mag_out, ang_out, n, plan.degrees);
-    if (mag_out) store_row<W>(job.dst, y, mag, W(0), job.stream);
-    if (ang_out) store_row<W>(job.dst2, y, ang, W(0), job.stream);
+    grad.row(y, gx, gy);
+    polar_values<W>(gx, gy, mag, ang, n, plan.degrees);
+    if (mag) store_row<W>(job.dst, y, mag, W(0), job.stream);
+    if (ang) store_row<W>(job.dst2, y, ang, W(0), job.stream);
   }
   if (job.stream) stream_fence();
 }

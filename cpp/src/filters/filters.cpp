@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "filter_plan.hpp"
+#include "foveal/corners.hpp"
 #include "foveal/cpu_features.hpp"
 #include "foveal/error.hpp"
+#include "foveal/parallel.hpp"
 
 FOVEAL_DECLARE_FILTER_KERNELS(baseline)
 #ifdef FOVEAL_HAVE_AVX2
@@ -31,11 +33,14 @@ struct FilterKernels {
   decltype(&baseline::sep_filter) sep_filter;
   decltype(&baseline::box_filter) box_filter;
   decltype(&baseline::gradient) gradient;
+  decltype(&baseline::corner_response) corner_response;
+  decltype(&baseline::canny_classify) canny_classify;
 };
 
-#define FOVEAL_FILTER_KERNELS(isa)                                     \
-  FilterKernels {                                                      \
-    &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient \
+#define FOVEAL_FILTER_KERNELS(isa)                                                             \
+  FilterKernels {                                                                              \
+    &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient, &isa::corner_response, \
+        &isa::canny_classify                                                                   \
   }
 
 const FilterKernels& kernels() {
@@ -230,6 +235,39 @@ std::vector<double> deriv_kernel(int n, int d) {
   return k;
 }
 
+// The plan of both first derivatives (Sobel or Scharr, ksize as cv2.Sobel), with its kernels
+// and border maps; the plan points into this object.
+struct GradientSetup {
+  std::vector<double> gxx, gxy, gyx, gyy;
+  std::vector<i64> rows, cols;
+  detail::GradientPlan plan;
+
+  GradientSetup(const ConstImageView& src, int ksize, double scale, Border border,
+                const std::vector<double>& border_pixel) {
+    deriv_kernels(1, 0, ksize, gxx, gxy);
+    deriv_kernels(0, 1, ksize, gyx, gyy);
+    const auto longest = std::max({gxx.size(), gxy.size(), gyx.size(), gyy.size()});
+    const int radius = static_cast<int>(longest - 1) / 2;
+    rows = border_map(src.rows, radius, radius, border);
+    cols = border_map(src.cols, radius, radius, border);
+    plan.x_of_gx = gxx.data();
+    plan.y_of_gx = gxy.data();
+    plan.x_of_gy = gyx.data();
+    plan.y_of_gy = gyy.data();
+    plan.nx_of_gx = static_cast<int>(gxx.size());
+    plan.ny_of_gx = static_cast<int>(gxy.size());
+    plan.nx_of_gy = static_cast<int>(gyx.size());
+    plan.ny_of_gy = static_cast<int>(gyy.size());
+    plan.radius = radius;
+    plan.scale = scale;
+    plan.row_map = rows.data();
+    plan.col_map = cols.data();
+    plan.border_pixel = border_pixel.data();
+  }
+  GradientSetup(const GradientSetup&) = delete;
+  GradientSetup& operator=(const GradientSetup&) = delete;
+};
+
 }  // namespace
 
 void filter2d(const ConstImageView& src, const ImageView& dst, const std::vector<double>& kernel,
@@ -284,8 +322,10 @@ std::vector<double> gaussian_kernel(int ksize, double sigma) {
   static const double k3[] = {0.25, 0.5, 0.25};
   static const double k5[] = {0.0625, 0.25, 0.375, 0.25, 0.0625};
   static const double k7[] = {0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125};
-  static const double* fixed[] = {k1, k3, k5, k7};
-  if (ksize <= 7 && sigma <= 0) {
+  static const double k9[] = {4 / 256.0,  13 / 256.0, 30 / 256.0, 51 / 256.0, 60 / 256.0,
+                              51 / 256.0, 30 / 256.0, 13 / 256.0, 4 / 256.0};
+  static const double* fixed[] = {k1, k3, k5, k7, k9};
+  if (ksize <= 9 && sigma <= 0) {
     const double* k = fixed[ksize / 2];
     return std::vector<double>(k, k + ksize);
   }
@@ -392,35 +432,142 @@ void gradient(const ConstImageView& src_in, const ImageView& magnitude, const Im
       throw TypeError(std::string(fn) + ": outputs must be " + dtype_name(out_type) + ", got " +
                       dtype_name(v->dtype));
   }
-  std::vector<double> gxx, gxy, gyx, gyy;
-  deriv_kernels(1, 0, ksize, gxx, gxy);
-  deriv_kernels(0, 1, ksize, gyx, gyy);
   const std::vector<double> px = border_pixel(fn, src_in, o.border_value);
   ConstImageView src = src_in;
   SourceGuard guard_m(src, magnitude.data ? magnitude : any);
   src = guard_m.view();
   SourceGuard guard_a(src, angle.data ? angle : any);
   src = guard_a.view();
-  const auto longest = std::max({gxx.size(), gxy.size(), gyx.size(), gyy.size()});
-  const int radius = static_cast<int>(longest - 1) / 2;
-  const std::vector<i64> rows = border_map(src.rows, radius, radius, o.border);
-  const std::vector<i64> cols = border_map(src.cols, radius, radius, o.border);
-  detail::GradientPlan plan;
-  plan.x_of_gx = gxx.data();
-  plan.y_of_gx = gxy.data();
-  plan.x_of_gy = gyx.data();
-  plan.y_of_gy = gyy.data();
-  plan.nx_of_gx = static_cast<int>(gxx.size());
-  plan.ny_of_gx = static_cast<int>(gxy.size());
-  plan.nx_of_gy = static_cast<int>(gyx.size());
-  plan.ny_of_gy = static_cast<int>(gyy.size());
-  plan.radius = radius;
-  plan.wide = out_type == DType::f64;
-  plan.degrees = angle_in_degrees;
-  plan.row_map = rows.data();
-  plan.col_map = cols.data();
-  plan.border_pixel = px.data();
-  kernels().gradient(plan, src, magnitude, angle);
+  GradientSetup g(src, ksize, 1.0, o.border, px);
+  g.plan.wide = out_type == DType::f64;
+  g.plan.degrees = angle_in_degrees;
+  kernels().gradient(g.plan, src, magnitude, angle);
+}
+
+namespace {
+
+void corner(const char* fn, bool is_harris, const ConstImageView& src_in, const ImageView& dst,
+            int block_size, int ksize, double k, Border border) {
+  check_images(fn, src_in, dst);
+  check_border(fn, border);
+  if (src_in.channels != 1)
+    throw ValueError(std::string(fn) + ": image must have one channel, got " +
+                     str(src_in.channels));
+  const DType out_type = src_in.dtype == DType::f64 ? DType::f64 : DType::f32;
+  if (dst.dtype != out_type)
+    throw TypeError(std::string(fn) + ": out must be " + dtype_name(out_type) + ", got " +
+                    dtype_name(dst.dtype));
+  if (block_size < 1 || block_size > (1 << 16))
+    throw ValueError(std::string(fn) + ": block_size must be in [1, 65536], got " +
+                     str(block_size));
+  if (!std::isfinite(k)) throw ValueError(std::string(fn) + ": k must be finite");
+  // cv2's normalization of the derivatives.
+  double scale = static_cast<double>(1 << ((ksize > 0 ? ksize : 3) - 1)) * block_size;
+  if (ksize < 0) scale *= 2.0;
+  if (src_in.dtype == DType::u8) scale *= 255.0;
+  scale = 1.0 / scale;
+  SourceGuard guard(src_in, dst);
+  const ConstImageView& src = guard.view();
+  const std::vector<double> zero(1, 0.0);
+  GradientSetup g(src, ksize, scale, border, zero);
+  g.plan.wide = out_type == DType::f64;
+  detail::CornerPlan plan;
+  plan.gradient = g.plan;
+  plan.block = block_size;
+  plan.anchor = block_size / 2;
+  plan.harris = is_harris;
+  plan.k = k;
+  const std::vector<i64> rows =
+      border_map(src.rows, plan.anchor, block_size - 1 - plan.anchor, border);
+  const std::vector<i64> cols =
+      border_map(src.cols, plan.anchor, block_size - 1 - plan.anchor, border);
+  plan.product_rows = rows.data();
+  plan.product_cols = cols.data();
+  kernels().corner_response(plan, src, dst);
+}
+
+}  // namespace
+
+void harris(const ConstImageView& src, const ImageView& dst, int block_size, int ksize, double k,
+            Border border) {
+  corner("harris", true, src, dst, block_size, ksize, k, border);
+}
+
+void min_eigen(const ConstImageView& src, const ImageView& dst, int block_size, int ksize,
+               Border border) {
+  corner("min_eigen", false, src, dst, block_size, ksize, 0.0, border);
+}
+
+namespace {
+
+// Turns candidates (1) 8-connected to edges (2) into edges, then edges to 255 and the rest to
+// 0. Serial: a depth-first flood from every edge, touching each candidate once.
+void hysteresis(const ImageView& map) {
+  const i64 H = map.rows, W = map.cols;
+  std::vector<std::pair<i64, i64>> stack;
+  for (i64 y = 0; y < H; ++y) {
+    const std::uint8_t* row = map.row<std::uint8_t>(y);
+    for (i64 x = 0; x < W; ++x)
+      if (row[x] == 2) stack.emplace_back(y, x);
+  }
+  while (!stack.empty()) {
+    const auto [y, x] = stack.back();
+    stack.pop_back();
+    for (i64 v = std::max<i64>(y - 1, 0); v <= std::min<i64>(y + 1, H - 1); ++v) {
+      std::uint8_t* row = map.row<std::uint8_t>(v);
+      for (i64 u = std::max<i64>(x - 1, 0); u <= std::min<i64>(x + 1, W - 1); ++u) {
+        if (row[u] == 1) {
+          row[u] = 2;
+          stack.emplace_back(v, u);
+        }
+      }
+    }
+  }
+  for (i64 y = 0; y < H; ++y) {
+    std::uint8_t* row = map.row<std::uint8_t>(y);
+    for (i64 x = 0; x < W; ++x) row[x] = row[x] == 2 ? 255 : 0;
+  }
+}
+
+}  // namespace
+
+void canny(const ConstImageView& src_in, const ImageView& dst, double low, double high, int ksize,
+           bool l2_gradient) {
+  const char* fn = "canny";
+  if (src_in.rows <= 0 || src_in.cols <= 0 || src_in.channels <= 0)
+    throw ValueError(std::string(fn) + ": image must not be empty");
+  if (src_in.dtype != DType::u8)
+    throw TypeError(std::string(fn) + ": image dtype " + dtype_name(src_in.dtype) +
+                    " is not supported (uint8)");
+  if (dst.dtype != DType::u8 || dst.channels != 1 || dst.rows != src_in.rows ||
+      dst.cols != src_in.cols)
+    throw ValueError(std::string(fn) + ": out must be uint8 of shape (" + str(src_in.rows) + ", " +
+                     str(src_in.cols) + ")");
+  if (ksize != 3 && ksize != 5 && ksize != 7)
+    throw ValueError(std::string(fn) + ": ksize must be 3, 5 or 7, got " + str(ksize));
+  if (std::isnan(low) || std::isnan(high))
+    throw ValueError(std::string(fn) + ": thresholds must not be NaN");
+  // OpenCV's integer thresholds: /16 with ksize 7 (its derivatives are scaled so), ordered,
+  // clamped and squared for L2, floored; then clamped to what a magnitude can reach.
+  if (ksize == 7) low /= 16, high /= 16;
+  if (low > high) std::swap(low, high);
+  if (l2_gradient) {
+    low = std::min(32767.0, low), high = std::min(32767.0, high);
+    if (low > 0) low *= low;
+    if (high > 0) high *= high;
+  }
+  const double top = l2_gradient ? 4294967296.0 : 131072.0;
+  detail::CannyPlan plan;
+  plan.low = static_cast<i64>(std::floor(std::min(std::max(low, -1.0), top)));
+  plan.high = static_cast<i64>(std::floor(std::min(std::max(high, -1.0), top)));
+  plan.l2 = l2_gradient;
+  SourceGuard guard(src_in, dst);
+  const ConstImageView& src = guard.view();
+  const std::vector<double> zero(static_cast<std::size_t>(src.channels), 0.0);
+  GradientSetup g(src, ksize, ksize == 7 ? 1.0 / 16 : 1.0, Border::Replicate, zero);
+  plan.gradient = g.plan;
+  kernels().canny_classify(plan, src, dst);
+  hysteresis(dst);
 }
 
 }  // namespace foveal

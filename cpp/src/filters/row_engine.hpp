@@ -228,6 +228,84 @@ inline i64 band_rows(i64 rows, i64 halo, i64 threads) {
   return band < rows ? band : rows;
 }
 
+// Bump allocation from one scratch block, 64-byte aligned pieces.
+struct Carve {
+  char* p;
+  template <typename T>
+  T* take(i64 count) {
+    T* r = reinterpret_cast<T*>(p);
+    p += (static_cast<std::size_t>(count) * sizeof(T) + 63) & ~std::size_t{63};
+    return r;
+  }
+};
+
+// Both first derivatives of a band's rows (GradientPlan): each source row is converted, padded
+// and filtered along x by gx's and gy's row kernels once into the cache; row(y) combines the
+// cached rows with the column kernels (scale folded in).
+template <typename W>
+struct GradientRows {
+  const detail::GradientPlan* plan = nullptr;
+  const ConstImageView* src = nullptr;
+  i64 C = 1, n = 0, R = 0;
+  RowCache<W> cache;
+  W* pad = nullptr;
+  W* k[4];      // x of gx, y of gx, x of gy, y of gy: non-zero taps
+  int* pos[4];  // their positions
+  int nt[4];
+  int off[4];  // where each kernel's first tap sits relative to the radius
+  const W** rows = nullptr;
+  const W** taps = nullptr;
+
+  static std::size_t bytes(const detail::GradientPlan& p, const ConstImageView& s) {
+    const i64 n = s.cols * s.channels, R = p.radius, kmax = 2 * R + 1;
+    const int slots = static_cast<int>(2 * R + 2);
+    return RowCache<W>::bytes(slots, 2 * n) + ((s.cols + 2 * R) * s.channels) * sizeof(W) +
+           4 * kmax * (sizeof(W) + sizeof(int)) + 2 * kmax * sizeof(W*) + 12 * 64;
+  }
+
+  void init(const detail::GradientPlan& p, const ConstImageView& s, Carve& carve) {
+    plan = &p;
+    src = &s;
+    C = s.channels;
+    n = s.cols * C;
+    R = p.radius;
+    const i64 kmax = 2 * R + 1;
+    const int slots = static_cast<int>(2 * R + 2);
+    cache.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, 2 * n))), slots, 2 * n);
+    pad = carve.take<W>((s.cols + 2 * R) * C);
+    const double* kernels[4] = {p.x_of_gx, p.y_of_gx, p.x_of_gy, p.y_of_gy};
+    const int sizes[4] = {p.nx_of_gx, p.ny_of_gx, p.nx_of_gy, p.ny_of_gy};
+    for (int i = 0; i < 4; ++i) {
+      k[i] = carve.take<W>(kmax);
+      pos[i] = carve.take<int>(kmax);
+      nt[i] = nonzero_taps<W>(kernels[i], sizes[i], k[i], pos[i]);
+      off[i] = static_cast<int>(R) - (sizes[i] - 1) / 2;
+    }
+    for (int t = 0; t < nt[1]; ++t) k[1][t] *= static_cast<W>(p.scale);
+    for (int t = 0; t < nt[3]; ++t) k[3][t] *= static_cast<W>(p.scale);
+    rows = carve.take<const W*>(kmax);
+    taps = carve.take<const W*>(kmax);
+  }
+
+  // gx and gy of source row y (0 <= y < rows), n values each.
+  void row(i64 y, W* gx, W* gy) {
+    auto fill = [&](i64 r, W* out) {
+      load_padded_row<W>(*src, r, plan->col_map, R, R, plan->border_pixel, pad);
+      for (int t = 0; t < nt[0]; ++t) taps[t] = pad + (off[0] + pos[0][t]) * C;
+      dot_rows<W>(out, taps, k[0], nt[0], n);
+      for (int t = 0; t < nt[2]; ++t) taps[t] = pad + (off[2] + pos[2][t]) * C;
+      dot_rows<W>(out + n, taps, k[2], nt[2], n);
+    };
+    cache.begin_row();
+    for (int t = 0; t < nt[1]; ++t)
+      rows[t] = cache.get(plan->row_map[y + off[1] + pos[1][t]], fill);
+    dot_rows<W>(gx, rows, k[1], nt[1], n);
+    for (int t = 0; t < nt[3]; ++t)
+      rows[t] = cache.get(plan->row_map[y + off[3] + pos[3][t]], fill) + n;
+    dot_rows<W>(gy, rows, k[3], nt[3], n);
+  }
+};
+
 }  // namespace
 }  // namespace FOVEAL_ISA
 }  // namespace foveal

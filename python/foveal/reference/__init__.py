@@ -6,6 +6,31 @@ counterpart, already validated, and returns a new NumPy array.
 """
 
 from .border import pad
+from .corners import corners, harris, min_eigen
+from .filters import box_filter, filter2d, gaussian_blur, gaussian_kernel, sep_filter2d
+from .frequency import bandpass, spectrum
+from .gradients import canny, deriv_kernels, gradient, scharr, sobel
 from .morphology import dilate, erode, morphology, structuring_element
 
-__all__ = ["dilate", "erode", "morphology", "pad", "structuring_element"]
+__all__ = [
+    "bandpass",
+    "box_filter",
+    "canny",
+    "corners",
+    "deriv_kernels",
+    "dilate",
+    "erode",
+    "filter2d",
+    "gaussian_blur",
+    "gaussian_kernel",
+    "gradient",
+    "harris",
+    "min_eigen",
+    "morphology",
+    "pad",
+    "scharr",
+    "sep_filter2d",
+    "sobel",
+    "spectrum",
+    "structuring_element",
+]

@@ -1,0 +1,120 @@
+// Corner responses (Harris, and the smaller eigenvalue of Shi-Tomasi), compiled once per
+// instruction set. Fused band by band: gradient rows (row_engine.hpp), their products gx^2,
+// gx gy, gy^2 cached per source row, block sums down and across, and the response, with no
+// full-size intermediate.
+#include <cstdint>
+
+#include "filter_plan.hpp"
+#include "foveal/image.hpp"
+#include "foveal/parallel.hpp"
+#include "row_engine.hpp"
+#include "simd.hpp"
+
+namespace foveal {
+namespace FOVEAL_ISA {
+namespace {
+
+using detail::CornerPlan;
+
+struct CornerJob {
+  const CornerPlan* plan;
+  ConstImageView src;
+  ImageView dst;
+  i64 band;
+  bool stream;
+};
+
+template <typename W>
+void corner_band(void* context, i64 index) {
+  const CornerJob& job = *static_cast<const CornerJob*>(context);
+  const CornerPlan& plan = *job.plan;
+  const ConstImageView& src = job.src;
+  const i64 n = src.cols;  // one channel
+  const int B = plan.block;
+  const i64 y0 = index * job.band;
+  const i64 y1 = y0 + job.band < src.rows ? y0 + job.band : src.rows;
+  const int slots = B + 1;
+  const i64 padded = n + B - 1;
+  Scratch scratch(GradientRows<W>::bytes(plan.gradient, src) + RowCache<W>::bytes(slots, 3 * n) +
+                  (6 * n + 3 * padded + B) * sizeof(W) + 2 * B * sizeof(W*) + 14 * 64);
+  Carve carve{static_cast<char*>(scratch.p)};
+  GradientRows<W> grad;
+  grad.init(plan.gradient, src, carve);
+  RowCache<W> products;
+  products.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, 3 * n))), slots, 3 * n);
+  W* gx = carve.take<W>(n);
+  W* gy = carve.take<W>(n);
+  W* sums = carve.take<W>(3 * n);  // a, b, c summed down the block
+  W* across = carve.take<W>(3 * padded);
+  W* resp = carve.take<W>(n);
+  W* ones = carve.take<W>(B);
+  const W** rows = carve.take<const W*>(B);
+  const W** taps = carve.take<const W*>(B);
+  for (int t = 0; t < B; ++t) ones[t] = W(1);
+
+  // A product row: gx^2, gx gy, gy^2 of source row r; zeros for the constant border.
+  auto fill = [&](i64 r, W* out) {
+    if (r < 0) {
+      for (i64 i = 0; i < 3 * n; ++i) out[i] = W(0);
+      return;
+    }
+    grad.row(r, gx, gy);
+    W* __restrict a = out;
+    W* __restrict b = out + n;
+    W* __restrict c = out + 2 * n;
+    for (i64 i = 0; i < n; ++i) {
+      a[i] = gx[i] * gx[i];
+      b[i] = gx[i] * gy[i];
+      c[i] = gy[i] * gy[i];
+    }
+  };
+  const W k = static_cast<W>(plan.k);
+  for (i64 y = y0; y < y1; ++y) {
+    products.begin_row();
+    for (int t = 0; t < B; ++t) rows[t] = products.get(plan.product_rows[y + t], fill);
+    dot_rows<W>(sums, rows, ones, B, 3 * n);
+    // Across: each product's row with its border columns, then block sums.
+    for (int p = 0; p < 3; ++p) {
+      const W* s = sums + p * n;
+      W* q = across + p * padded;
+      for (i64 j = 0; j < plan.anchor; ++j) {
+        const i64 m = plan.product_cols[j];
+        q[j] = m < 0 ? W(0) : s[m];
+      }
+      copy_row(q + plan.anchor, s, n);
+      for (i64 j = plan.anchor + n; j < padded; ++j) {
+        const i64 m = plan.product_cols[j];
+        q[j] = m < 0 ? W(0) : s[m];
+      }
+      for (int t = 0; t < B; ++t) taps[t] = q + t;
+      dot_rows<W>(sums + p * n, taps, ones, B, n);
+    }
+    const W* __restrict a = sums;
+    const W* __restrict b = sums + n;
+    const W* __restrict c = sums + 2 * n;
+    if (plan.harris) {
+      for (i64 i = 0; i < n; ++i)
+        resp[i] = a[i] * c[i] - b[i] * b[i] - k * (a[i] + c[i]) * (a[i] + c[i]);
+    } else {
+      for (i64 i = 0; i < n; ++i) {
+        const W ha = a[i] * W(0.5), hc = c[i] * W(0.5);
+        resp[i] = (ha + hc) - sqrt_of((ha - hc) * (ha - hc) + b[i] * b[i]);
+      }
+    }
+    store_row<W>(job.dst, y, resp, W(0), job.stream);
+  }
+  if (job.stream) stream_fence();
+}
+
+}  // namespace
+
+void corner_response(const detail::CornerPlan& plan, const ConstImageView& src,
+                     const ImageView& dst) {
+  CornerJob job{&plan, src, dst, 0, stream_output(dst)};
+  job.band = band_rows(src.rows, plan.block + 2 * plan.gradient.radius, get_num_threads());
+  parallel_for_raw((src.rows + job.band - 1) / job.band,
+                   plan.gradient.wide ? &corner_band<double> : &corner_band<float>, &job);
+}
+
+}  // namespace FOVEAL_ISA
+}  // namespace foveal
