@@ -492,6 +492,25 @@ def test_bandpass_bad_kind_and_order():
             foveal.bandpass(GOOD, 1.0, kind="butterworth", order=order)
 
 
+def test_bandpass_default_arguments(rng):
+    """high None, kind "ideal", order 2."""
+    img = random_image(rng, (14, 19), "float64")
+    np.testing.assert_array_equal(
+        foveal.bandpass(img, 2.0), foveal.bandpass(img, 2.0, None, kind="ideal", order=2)
+    )
+    np.testing.assert_array_equal(
+        foveal.bandpass(img, 1.0, 4.0), foveal.bandpass(img, 1.0, 4.0, kind="ideal")
+    )
+    np.testing.assert_array_equal(
+        foveal.bandpass(img, 1.0, 4.0, kind="butterworth"),
+        foveal.bandpass(img, 1.0, 4.0, kind="butterworth", order=2),
+    )
+    assert not np.array_equal(
+        foveal.bandpass(img, 1.0, 4.0, kind="butterworth"),
+        foveal.bandpass(img, 1.0, 4.0, kind="butterworth", order=3),
+    )
+
+
 def test_bandpass_kind_spellings(rng):
     img = random_image(rng, (10, 12), "float32")
     for kind in KINDS:

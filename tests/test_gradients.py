@@ -198,6 +198,33 @@ def test_sobel_odd_sizes(rng, shape):
             check_sobel(img, dx, dy, ksize=ksize, border=border, border_value=3)
 
 
+def test_default_arguments(rng):
+    """The spec's defaults: ksize 3, scale 1, delta 0, border reflect101, border_value 0;
+    canny ksize 3 and L1."""
+    img = random_image(rng, (14, 23, 2), "int16")
+    expected = foveal.sobel(
+        img, 1, 2, ksize=3, scale=1.0, delta=0.0, border="reflect101", border_value=0
+    )
+    np.testing.assert_array_equal(foveal.sobel(img, 1, 2), expected, strict=True)
+    np.testing.assert_array_equal(expected, ref.sobel(img, 1, 2))
+    np.testing.assert_array_equal(
+        foveal.scharr(img, 0, 1),
+        foveal.scharr(img, 0, 1, scale=1.0, delta=0.0, border="reflect101", border_value=0),
+    )
+    np.testing.assert_array_equal(foveal.scharr(img, 0, 1), ref.scharr(img, 0, 1))
+    for a, b in zip(
+        foveal.gradient(img),
+        foveal.gradient(img, ksize=3, angle_in_degrees=False, border="reflect101"),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b, strict=True)
+    grey = random_image(rng, (30, 41), "uint8")
+    np.testing.assert_array_equal(
+        foveal.canny(grey, 60, 180), foveal.canny(grey, 60, 180, ksize=3, l2gradient=False)
+    )
+    np.testing.assert_array_equal(foveal.canny(grey, 60, 180), ref.canny(grey, 60, 180))
+
+
 def test_scharr_is_sobel_ksize_minus_1(rng):
     for dtype in IMAGE_DTYPES:
         img = random_image(rng, (15, 29, 2), dtype)
@@ -265,7 +292,7 @@ def test_sobel_of_ramps(rng):
 
 @pytest.mark.parametrize("dtype", IMAGE_DTYPES)
 def test_sobel_cv2(cv2, rng, dtype):
-    for shape in [(23, 37), (9, 70, 3), (1, 1), (2, 17), (33, 1, 2)]:
+    for shape in [(23, 37), (9, 70, 3), (2, 17)]:
         img = random_image(rng, shape, dtype)
         cases = [
             (1, 0, 3, 1.0, 0.0),
@@ -278,7 +305,7 @@ def test_sobel_cv2(cv2, rng, dtype):
             (0, 1, -1, 0.25, 7.0),
         ]
         for (dx, dy, ksize, scale, delta), border, out_dtype in itertools.product(
-            cases, CV2_FILTER_BORDERS, (None,) + IMAGE_DTYPES
+            cases, CV2_FILTER_BORDERS, (None, "uint8", "int16", "float64")
         ):
             ddepth = cv2.CV_32F if dtype != "float64" else cv2.CV_64F
             if out_dtype is not None:
@@ -532,10 +559,8 @@ def test_canny_reference(rng, ksize):
 def test_canny_real_images(cv2, real_image):
     for ksize, l2, (low, high) in [
         (3, False, (50, 150)),
-        (3, True, (100, 200)),
-        (5, False, (300, 900)),
-        (7, True, (1000, 4000)),
-        (7, False, (20000, 50000)),
+        (5, True, (300, 900)),
+        (7, False, (1000, 4000)),
     ]:
         check_canny(real_image, low, high, ksize=ksize, l2gradient=l2, cv2=cv2)
 
