@@ -25,13 +25,6 @@ using detail::CannyPlan;
 // tan(22.5 deg) in Q15, rounded.
 constexpr std::uint32_t kTan22 = 13573;
 
-struct CannyJob {
-  const CannyPlan* plan;
-  ConstImageView src;
-  ImageView dst;
-  i64 band;
-};
-
 inline std::int32_t to_short(float v) {
   v = rint_of(v);
   v = v < -32768.0f ? -32768.0f : v;
@@ -104,12 +97,12 @@ void suppress_row(const M* up, const M* mid, const M* down, const std::int32_t* 
 
 template <typename M>
 void canny_band(void* context, i64 index) {
-  const CannyJob& job = *static_cast<const CannyJob*>(context);
-  const CannyPlan& plan = *job.plan;
+  const Job& job = *static_cast<const Job*>(context);
+  const CannyPlan& plan = *static_cast<const CannyPlan*>(job.plan);
   const ConstImageView& src = job.src;
   const i64 H = src.rows, cols = src.cols, C = src.channels, n = cols * C;
-  const i64 y0 = index * job.band;
-  const i64 y1 = y0 + job.band < H ? y0 + job.band : H;
+  i64 y0, y1;
+  band_range(job, index, y0, y1);
   Scratch scratch(GradientRows<float>::bytes(plan.gradient, src) + 2 * n * sizeof(float) +
                   3 * (cols + 2) * (sizeof(M) + 2 * sizeof(std::int32_t)) + 12 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
@@ -153,10 +146,9 @@ void canny_band(void* context, i64 index) {
 
 void canny_classify(const detail::CannyPlan& plan, const ConstImageView& src,
                     const ImageView& dst) {
-  CannyJob job{&plan, src, dst, 0};
-  job.band = band_rows(src.rows, 2 + 2 * plan.gradient.radius, get_num_threads());
-  parallel_for_raw((src.rows + job.band - 1) / job.band,
-                   plan.l2 ? &canny_band<std::int64_t> : &canny_band<std::int32_t>, &job);
+  Job job{&plan, src, dst, ImageView{}, 0, false};
+  run_bands(job, 2 + 2 * plan.gradient.radius,
+            plan.l2 ? &canny_band<std::int64_t> : &canny_band<std::int32_t>);
 }
 
 }  // namespace FOVEAL_ISA

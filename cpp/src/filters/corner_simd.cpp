@@ -16,23 +16,15 @@ namespace {
 
 using detail::CornerPlan;
 
-struct CornerJob {
-  const CornerPlan* plan;
-  ConstImageView src;
-  ImageView dst;
-  i64 band;
-  bool stream;
-};
-
 template <typename W>
 void corner_band(void* context, i64 index) {
-  const CornerJob& job = *static_cast<const CornerJob*>(context);
-  const CornerPlan& plan = *job.plan;
+  const Job& job = *static_cast<const Job*>(context);
+  const CornerPlan& plan = *static_cast<const CornerPlan*>(job.plan);
   const ConstImageView& src = job.src;
   const i64 n = src.cols;  // one channel
   const int B = plan.block;
-  const i64 y0 = index * job.band;
-  const i64 y1 = y0 + job.band < src.rows ? y0 + job.band : src.rows;
+  i64 y0, y1;
+  band_range(job, index, y0, y1);
   const int slots = B + 1;
   const i64 padded = n + B - 1;
   Scratch scratch(GradientRows<W>::bytes(plan.gradient, src) + RowCache<W>::bytes(slots, 3 * n) +
@@ -51,6 +43,7 @@ void corner_band(void* context, i64 index) {
   const W** rows = carve.take<const W*>(B);
   const W** taps = carve.take<const W*>(B);
   for (int t = 0; t < B; ++t) ones[t] = W(1);
+  const W zero[1] = {W(0)};
 
   // A product row: gx^2, gx gy, gy^2 of source row r; zeros for the constant border.
   auto fill = [&](i64 r, W* out) {
@@ -75,17 +68,9 @@ void corner_band(void* context, i64 index) {
     dot_rows<W>(sums, rows, ones, B, 3 * n);
     // Across: each product's row with its border columns, then block sums.
     for (int p = 0; p < 3; ++p) {
-      const W* s = sums + p * n;
       W* q = across + p * padded;
-      for (i64 j = 0; j < plan.anchor; ++j) {
-        const i64 m = plan.product_cols[j];
-        q[j] = m < 0 ? W(0) : s[m];
-      }
-      copy_row(q + plan.anchor, s, n);
-      for (i64 j = plan.anchor + n; j < padded; ++j) {
-        const i64 m = plan.product_cols[j];
-        q[j] = m < 0 ? W(0) : s[m];
-      }
+      pad_columns<W>(sums + p * n, n, 1, plan.anchor, B - 1 - plan.anchor, plan.product_cols, zero,
+                     q);
       for (int t = 0; t < B; ++t) taps[t] = q + t;
       dot_rows<W>(sums + p * n, taps, ones, B, n);
     }
@@ -110,10 +95,9 @@ void corner_band(void* context, i64 index) {
 
 void corner_response(const detail::CornerPlan& plan, const ConstImageView& src,
                      const ImageView& dst) {
-  CornerJob job{&plan, src, dst, 0, stream_output(dst)};
-  job.band = band_rows(src.rows, plan.block + 2 * plan.gradient.radius, get_num_threads());
-  parallel_for_raw((src.rows + job.band - 1) / job.band,
-                   plan.gradient.wide ? &corner_band<double> : &corner_band<float>, &job);
+  Job job{&plan, src, dst, ImageView{}, 0, stream_output(dst)};
+  run_bands(job, plan.block + 2 * plan.gradient.radius,
+            plan.gradient.wide ? &corner_band<double> : &corner_band<float>);
 }
 
 }  // namespace FOVEAL_ISA

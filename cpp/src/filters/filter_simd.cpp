@@ -23,27 +23,6 @@ using detail::BoxPlan;
 using detail::FilterPlan;
 using detail::GradientPlan;
 
-struct Job {
-  const void* plan;
-  ConstImageView src;
-  ImageView dst;
-  ImageView dst2;
-  i64 band;
-  bool stream;
-};
-
-// Runs band_fn over bands of output rows on the pool.
-void run_bands(Job& job, i64 halo, void (*band_fn)(void*, i64)) {
-  job.band = band_rows(job.src.rows, halo, get_num_threads());
-  parallel_for_raw((job.src.rows + job.band - 1) / job.band, band_fn, &job);
-}
-
-// The rows [y0, y1) of a band.
-inline void band_range(const Job& job, i64 index, i64& y0, i64& y1) {
-  y0 = index * job.band;
-  y1 = y0 + job.band < job.src.rows ? y0 + job.band : job.src.rows;
-}
-
 // --- separable filters ------------------------------------------------------------------
 
 template <typename W>
@@ -260,11 +239,13 @@ void box_band(void* context, i64 index) {
   const i64 padded = (cols + plan.kw - 1) * C;
   i64 y0, y1;
   band_range(job, index, y0, y1);
-  Scratch scratch((n + padded + n) * sizeof(A) + 3 * 64);
+  Scratch scratch((n + padded + n + C) * sizeof(A) + 4 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
   A* col = carve.take<A>(n);
   A* pad = carve.take<A>(padded);
   A* sums = carve.take<A>(n);
+  A* constant = carve.take<A>(C);  // a column of kh border constants
+  for (i64 c = 0; c < C; ++c) constant[c] = static_cast<A>(plan.border_pixel[c] * plan.kh);
 
   // Exact float32 quotients: integer sums below 2^24 and areas below 2^15.
   const double area = static_cast<double>(plan.kh) * plan.kw;
@@ -280,15 +261,7 @@ void box_band(void* context, i64 index) {
                         col);
     }
     // Columns outside the image hold the sums of the columns they mirror (or kh constants).
-    for (i64 j = 0; j < cols + plan.kw - 1; ++j) {
-      const i64 m = plan.col_map[j];
-      if (j >= plan.ax && j < plan.ax + cols) {
-        continue;
-      }
-      for (i64 c = 0; c < C; ++c)
-        pad[j * C + c] = m < 0 ? static_cast<A>(plan.border_pixel[c] * plan.kh) : col[m * C + c];
-    }
-    copy_row(pad + plan.ax * C, col, n);
+    pad_columns<A>(col, cols, C, plan.ax, plan.kw - 1 - plan.ax, plan.col_map, constant, pad);
     running_sums<A>(pad, sums, cols, C, plan.kw);
     store_sums<A>(job.dst, y, sums, plan, exact_f32, job.stream);
   }

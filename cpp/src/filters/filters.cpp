@@ -11,17 +11,11 @@
 
 #include "filter_plan.hpp"
 #include "foveal/corners.hpp"
-#include "foveal/cpu_features.hpp"
 #include "foveal/error.hpp"
 #include "foveal/parallel.hpp"
+#include "isa_table.hpp"
 
-FOVEAL_DECLARE_FILTER_KERNELS(baseline)
-#ifdef FOVEAL_HAVE_AVX2
-FOVEAL_DECLARE_FILTER_KERNELS(avx2)
-#endif
-#ifdef FOVEAL_HAVE_AVX512
-FOVEAL_DECLARE_FILTER_KERNELS(avx512)
-#endif
+FOVEAL_FOR_EACH_ISA(FOVEAL_DECLARE_FILTER_KERNELS)
 
 namespace foveal {
 namespace {
@@ -43,27 +37,7 @@ struct FilterKernels {
         &isa::canny_classify                                                                   \
   }
 
-const FilterKernels& kernels() {
-  static const FilterKernels base = FOVEAL_FILTER_KERNELS(baseline);
-#ifdef FOVEAL_HAVE_AVX2
-  static const FilterKernels avx2 = FOVEAL_FILTER_KERNELS(avx2);
-#endif
-#ifdef FOVEAL_HAVE_AVX512
-  static const FilterKernels avx512 = FOVEAL_FILTER_KERNELS(avx512);
-#endif
-  switch (active_isa()) {
-#ifdef FOVEAL_HAVE_AVX512
-    case Isa::AVX512:
-      return avx512;
-#endif
-#ifdef FOVEAL_HAVE_AVX2
-    case Isa::AVX2:
-      return avx2;
-#endif
-    default:
-      return base;
-  }
-}
+FOVEAL_KERNEL_TABLE(FilterKernels, FOVEAL_FILTER_KERNELS)
 
 std::string str(i64 v) {
   return std::to_string(v);
@@ -144,11 +118,13 @@ bool overlaps(const ConstImageView& a, const ImageView& b) {
   return alo < bhi && blo < ahi;
 }
 
-// A private copy of src when dst overlaps it (the kernels read rows that other bands write).
+// A private copy of src when an output overlaps it (the kernels read rows that other bands
+// write). `other` is a second output, or empty.
 class SourceGuard {
  public:
-  SourceGuard(const ConstImageView& src, const ImageView& dst) : view_(src) {
-    if (!overlaps(src, dst)) return;
+  SourceGuard(const ConstImageView& src, const ImageView& dst, const ImageView& other = {})
+      : view_(src) {
+    if (!(dst.data && overlaps(src, dst)) && !(other.data && overlaps(src, other))) return;
     const i64 row_bytes = src.cols * src.channels * static_cast<i64>(dtype_size(src.dtype));
     copy_.resize(static_cast<std::size_t>(row_bytes * src.rows));
     for (i64 y = 0; y < src.rows; ++y)
@@ -172,12 +148,13 @@ void resolve_anchor(const char* fn, int kh, int kw, const FilterOptions& o, int&
                      ") is outside the " + str(kh) + "x" + str(kw) + " kernel");
 }
 
+// A non-empty kernel of `expected` values (0: any number), all finite.
 void check_kernel(const char* fn, const char* name, const std::vector<double>& k,
-                  std::size_t expected) {
-  if (k.empty() || k.size() != expected)
+                  std::size_t expected = 0) {
+  if (k.empty() || (expected && k.size() != expected))
     throw ValueError(std::string(fn) + ": " + name + " must have " +
-                     str(static_cast<i64>(expected)) + " values, got " +
-                     str(static_cast<i64>(k.size())));
+                     (expected ? str(static_cast<i64>(expected)) : std::string("some")) +
+                     " values, got " + str(static_cast<i64>(k.size())));
   for (double v : k)
     if (!std::isfinite(v))
       throw ValueError(std::string(fn) + ": " + name + " must be finite (no NaN or inf)");
@@ -281,8 +258,8 @@ void filter2d(const ConstImageView& src, const ImageView& dst, const std::vector
 void sep_filter2d(const ConstImageView& src, const ImageView& dst,
                   const std::vector<double>& kernel_x, const std::vector<double>& kernel_y,
                   const FilterOptions& options) {
-  check_kernel("sep_filter2d", "kernel_x", kernel_x, std::max<std::size_t>(kernel_x.size(), 1));
-  check_kernel("sep_filter2d", "kernel_y", kernel_y, std::max<std::size_t>(kernel_y.size(), 1));
+  check_kernel("sep_filter2d", "kernel_x", kernel_x);
+  check_kernel("sep_filter2d", "kernel_y", kernel_y);
   run_linear("sep_filter2d", src, dst, nullptr, &kernel_x, &kernel_y,
              static_cast<int>(kernel_y.size()), static_cast<int>(kernel_x.size()), options);
 }
@@ -433,11 +410,8 @@ void gradient(const ConstImageView& src_in, const ImageView& magnitude, const Im
                       dtype_name(v->dtype));
   }
   const std::vector<double> px = border_pixel(fn, src_in, o.border_value);
-  ConstImageView src = src_in;
-  SourceGuard guard_m(src, magnitude.data ? magnitude : any);
-  src = guard_m.view();
-  SourceGuard guard_a(src, angle.data ? angle : any);
-  src = guard_a.view();
+  SourceGuard guard(src_in, magnitude, angle);
+  const ConstImageView& src = guard.view();
   GradientSetup g(src, ksize, 1.0, o.border, px);
   g.plan.wide = out_type == DType::f64;
   g.plan.degrees = angle_in_degrees;

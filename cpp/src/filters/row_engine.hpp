@@ -14,6 +14,7 @@
 
 #include "filter_plan.hpp"
 #include "foveal/image.hpp"
+#include "foveal/parallel.hpp"
 #include "simd.hpp"
 
 namespace foveal {
@@ -226,6 +227,44 @@ inline i64 band_rows(i64 rows, i64 halo, i64 threads) {
   const i64 least = 8 * (halo > 2 ? halo : 2);
   if (band < least) band = least;
   return band < rows ? band : rows;
+}
+
+// What a band task gets: the family's plan, the images, and the rows of a band.
+struct Job {
+  const void* plan;
+  ConstImageView src;
+  ImageView dst;
+  ImageView dst2;  // a second output (the gradient's angle), or empty
+  i64 band;
+  bool stream;  // write outputs with streaming stores (stream_output)
+};
+
+// Runs band_fn(job, index) over bands of output rows on the pool; a band's neighbours
+// recompute `halo` of its source rows.
+inline void run_bands(Job& job, i64 halo, void (*band_fn)(void*, i64)) {
+  job.band = band_rows(job.src.rows, halo, get_num_threads());
+  parallel_for_raw((job.src.rows + job.band - 1) / job.band, band_fn, &job);
+}
+
+// The rows [y0, y1) of band `index`.
+inline void band_range(const Job& job, i64 index, i64& y0, i64& y1) {
+  y0 = index * job.band;
+  y1 = y0 + job.band < job.src.rows ? y0 + job.band : job.src.rows;
+}
+
+// out[left + i] = row[i] for the row's n values (C channels a column), and the `left` and
+// `right` border columns around it read through col_map (col_map[j] for padded column j; -1:
+// `constant`, one value per channel).
+template <typename T>
+void pad_columns(const T* row, i64 cols, i64 C, i64 left, i64 right, const i64* col_map,
+                 const T* constant, T* out) {
+  auto edge = [&](i64 j) {
+    const i64 m = col_map[j];
+    for (i64 c = 0; c < C; ++c) out[j * C + c] = m < 0 ? constant[c] : row[m * C + c];
+  };
+  for (i64 j = 0; j < left; ++j) edge(j);
+  copy_row(out + left * C, row, cols * C);
+  for (i64 j = left + cols; j < left + cols + right; ++j) edge(j);
 }
 
 // Bump allocation from one scratch block, 64-byte aligned pieces.

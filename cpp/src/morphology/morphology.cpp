@@ -14,17 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "foveal/cpu_features.hpp"
 #include "foveal/error.hpp"
+#include "isa_table.hpp"
 #include "morph_plan.hpp"
 
-FOVEAL_DECLARE_MORPH_KERNELS(baseline)
-#ifdef FOVEAL_HAVE_AVX2
-FOVEAL_DECLARE_MORPH_KERNELS(avx2)
-#endif
-#ifdef FOVEAL_HAVE_AVX512
-FOVEAL_DECLARE_MORPH_KERNELS(avx512)
-#endif
+FOVEAL_FOR_EACH_ISA(FOVEAL_DECLARE_MORPH_KERNELS)
 
 namespace foveal {
 namespace {
@@ -45,27 +39,7 @@ struct MorphKernels {
     &isa::erode_dilate, &isa::erode_dilate_pair, &isa::gradient, &isa::subtract \
   }
 
-const MorphKernels& kernels() {
-  static const MorphKernels base = FOVEAL_MORPH_KERNELS(baseline);
-#ifdef FOVEAL_HAVE_AVX2
-  static const MorphKernels avx2 = FOVEAL_MORPH_KERNELS(avx2);
-#endif
-#ifdef FOVEAL_HAVE_AVX512
-  static const MorphKernels avx512 = FOVEAL_MORPH_KERNELS(avx512);
-#endif
-  switch (active_isa()) {
-#ifdef FOVEAL_HAVE_AVX512
-    case Isa::AVX512:
-      return avx512;
-#endif
-#ifdef FOVEAL_HAVE_AVX2
-    case Isa::AVX2:
-      return avx2;
-#endif
-    default:
-      return base;
-  }
-}
+FOVEAL_KERNEL_TABLE(MorphKernels, FOVEAL_MORPH_KERNELS)
 
 // Scratch images for compositions (open, close, gradient, ...) and repeated passes. A thread
 // keeps its last one between calls: a fresh multi-megabyte block costs a page fault per 4 KiB
