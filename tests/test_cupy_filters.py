@@ -36,6 +36,7 @@ import contextlib
 import itertools
 import math
 
+import foveal
 import numpy as np
 import pytest
 from conftest import random_image
@@ -966,3 +967,74 @@ def test_bandpass_ideal_mask_boundaries():
     assert len(ys) == 7  # (ky, kx) = (0, 5), (+-3, 4), (+-4, 3), (+-5, 0): the half plane
     assert math.isclose(cu_freq.transfer(np, h, w, 2, None, "butterworth", 2)[0, 0], 0.0)
     assert cu_freq.transfer(np, h, w, 0, None, "gaussian", 2).min() == 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# the public wrappers' CuPy route, with NumPy arrays dressed as CuPy ones
+# --------------------------------------------------------------------------------------------
+
+
+class _Dressed(np.ndarray):
+    """A NumPy array that foveal's dispatch takes for a CuPy one (with the fixture below)."""
+
+
+@pytest.fixture
+def cupy_route(monkeypatch, ndi):
+    """_Dressed arrays count as CuPy arrays and the fallbacks get (numpy, scipy.ndimage): the
+    wrappers then take their CuPy route on the CPU, arguments and all."""
+    from foveal import _dispatch
+    from foveal._cupy import filters as fallbacks
+
+    calls = []
+
+    def modules():
+        calls.append(1)
+        return np, ndi
+
+    monkeypatch.setattr(_dispatch, "is_cupy", lambda arr: isinstance(arr, _Dressed))
+    monkeypatch.setattr(fallbacks, "modules", modules)
+    return calls
+
+
+ROUTED = [
+    ("filter2d", lambda img: ((np.arange(12.0).reshape(3, 4) - 5) / 7,), {}),
+    ("filter2d", lambda img: (np.ones((2, 5)) / 10,), dict(anchor=(1, 0), border="wrap")),
+    ("sep_filter2d", lambda img: ([1.0, 2.0, 1.0], [1.0, -1.0]), dict(delta=3.0)),
+    ("box_filter", lambda img: ((4, 5),), dict(border="constant", border_value=9)),
+    ("gaussian_blur", lambda img: (5, 1.5), {}),
+    ("gaussian_blur", lambda img: (0, 2.0), dict(sigma_y=1.0)),
+    ("sobel", lambda img: (1, 1), dict(ksize=5, scale=0.5)),
+    ("scharr", lambda img: (0, 1), {}),
+    ("harris", lambda img: (3, 3, 0.05), {}),
+    ("min_eigen", lambda img: (2, 5), {}),
+    ("spectrum", lambda img: (), {}),
+    ("bandpass", lambda img: (3, 20), dict(kind="gaussian")),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), ROUTED, ids=[r[0] for r in ROUTED])
+def test_wrappers_route_to_the_fallbacks(cupy_route, rng, name, args, kwargs):
+    """The CuPy route of each wrapper passes the fallback what it takes: the same numbers as
+    the native route, within the family's float32 tolerance."""
+    img = (rng.random((23, 37)) * 200).astype(np.uint8)
+    routed = getattr(foveal, name)(img.view(_Dressed), *args(img), **kwargs)
+    assert cupy_route, "the CuPy route was not taken"
+    native = getattr(foveal, name)(img, *args(img), **kwargs)
+    assert routed.shape == native.shape and routed.dtype == native.dtype
+    scale = max(1.0, float(np.abs(native.astype(np.float64)).max()))
+    np.testing.assert_allclose(
+        routed, native, rtol=0, atol=(1 if native.dtype.kind in "iu" else 1e-5 * scale)
+    )
+
+
+def test_gradient_and_canny_route_to_the_fallbacks(cupy_route, rng):
+    img = (rng.random((31, 29)) * 255).astype(np.uint8)
+    mag, ang = foveal.gradient(img.view(_Dressed), ksize=5)
+    edges = foveal.canny(img.view(_Dressed), 40, 120)
+    assert len(cupy_route) == 2, "the CuPy route was not taken"
+    mag_n, ang_n = foveal.gradient(img, ksize=5)
+    edges_n = foveal.canny(img, 40, 120)
+    np.testing.assert_allclose(mag, mag_n, rtol=1e-6)
+    d = np.abs(ang - ang_n)
+    assert np.minimum(d, 2 * np.pi - d)[mag_n > 1].max() < 1e-5
+    np.testing.assert_array_equal(edges, edges_n)

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from ._validate import IMAGE_DTYPES_BOOL
+from ._validate import IMAGE_DTYPES_BOOL, check_out
 
 _DLPACK_CPU = 1
 
@@ -134,3 +134,41 @@ def rows_contiguous(arr: np.ndarray) -> bool:
 def kernel_input(arr: np.ndarray) -> np.ndarray:
     """``arr`` itself where the kernels can read it, else one contiguous copy."""
     return arr if rows_contiguous(arr) else np.ascontiguousarray(arr)
+
+
+def output(fn: str, arr, dtype, out, name: str = "out", shape=None):
+    """(``out`` as an array or None, the array a native kernel writes: ``out`` itself when its
+    rows are contiguous, else a new one; None for CuPy input, whose fallbacks return theirs).
+    The result has ``shape``, by default the image's."""
+    shape = arr.shape if shape is None else shape
+    out_arr = None
+    if out is not None:
+        out_arr, _ = to_array(out, fn, name, output=True)
+        check_out(out_arr, shape, dtype, fn)
+        if is_cupy(out_arr) != is_cupy(arr):
+            raise TypeError(f"{fn}: {name} must live on the same device as image")
+    if is_cupy(arr):
+        return out_arr, None
+    if out_arr is not None and rows_contiguous(out_arr):
+        return out_arr, out_arr
+    return out_arr, np.empty(shape, dtype)
+
+
+def deliver(kind: Kind, out, out_arr, result):
+    """The result in the caller's kind, or copied into ``out`` (unless written there) and
+    ``out`` returned."""
+    if out_arr is None:
+        return kind.wrap(result)
+    if result is not out_arr:
+        out_arr[...] = result
+    return out
+
+
+def run(fn: str, arr, kind: Kind, dtype, out, native, fallback, shape=None):
+    """An image function's last step: ``native(src, dst)`` on NumPy input, ``fallback()``
+    (returning a CuPy array) on CuPy input; the result in the caller's kind or in ``out``."""
+    out_arr, target = output(fn, arr, dtype, out, shape=shape)
+    if is_cupy(arr):
+        return deliver(kind, out, out_arr, fallback())
+    native(kernel_input(arr), target)
+    return deliver(kind, out, out_arr, target)

@@ -113,3 +113,27 @@ def check_out(out, shape, dtype, fn: str):
     if not out.flags.writeable:
         raise ValueError(f"{fn}: out is read-only")
     return out
+
+
+def as_number(value, fn: str, name: str, *, minimum=None) -> float:
+    """A real number: finite, or, with ``minimum``, not NaN and at least ``minimum`` (inf
+    allowed)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__}")
+    v = float(value)
+    if minimum is None:
+        if not np.isfinite(v):
+            raise ValueError(f"{fn}: {name} must be finite, got {v}")
+    elif np.isnan(v) or v < minimum:
+        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {v}")
+    return v
+
+
+def anchor(value, kh: int, kw: int, fn: str) -> tuple[int, int]:
+    """(row, col) inside a kh x kw kernel; None (or -1) means the centre, returned as -1."""
+    if value is None:
+        return -1, -1
+    ay, ax = as_pair(value, fn, "anchor", minimum=-1)
+    if ay >= kh or ax >= kw:
+        raise ValueError(f"{fn}: anchor {(ay, ax)} is outside the {kh}x{kw} kernel")
+    return ay, ax

@@ -31,48 +31,32 @@ def _prepare(fn, image, block_size, ksize, border):
     return arr, kind, block_size, ksize, border
 
 
+def _gpu_response(method, arr, block_size, ksize, k, border, dt):
+    """The CuPy fallback's response, shaped and typed as the native kernel's."""
+    from ._cupy import corners as gpu
+    from ._cupy.filters import modules
+
+    xp, ndi = modules()
+    img2 = arr[:, :, 0] if arr.ndim == 3 else arr
+    if method == "harris":
+        res = gpu.harris(xp, ndi, img2, block_size, ksize, k, border)
+    else:
+        res = gpu.min_eigen(xp, ndi, img2, block_size, ksize, border)
+    return res.reshape(arr.shape).astype(dt, copy=False)
+
+
 def _response(fn, method, image, block_size, ksize, k, border, out):
     arr, kind, block_size, ksize, border = _prepare(fn, image, block_size, ksize, border)
     dt = np.dtype(np.float64 if arr.dtype == np.float64 else np.float32)
-    if dsp.is_cupy(arr):
-        from ._cupy import corners as gpu
-        from ._cupy.filters import modules
-
-        xp, ndi = modules()
-        img2 = arr[:, :, 0] if arr.ndim == 3 else arr
-        if method == "harris":
-            res = gpu.harris(xp, ndi, img2, block_size, ksize, k, border)
-        else:
-            res = gpu.min_eigen(xp, ndi, img2, block_size, ksize, border)
-        res = res.reshape(arr.shape).astype(dt, copy=False)
-        if out is not None:
-            out_arr, _ = dsp.to_array(out, fn, "out", output=True)
-            val.check_out(out_arr, arr.shape, dt, fn)
-            out_arr[...] = res
-            return out
-        return kind.wrap(res)
-    out_arr = None
-    if out is not None:
-        out_arr, _ = dsp.to_array(out, fn, "out", output=True)
-        val.check_out(out_arr, arr.shape, dt, fn)
-    target = out_arr if out_arr is not None and dsp.rows_contiguous(out_arr) else None
-    if target is None:
-        target = np.empty(arr.shape, dt)
-    _core.corner_response(method, dsp.kernel_input(arr), target, block_size, ksize, k, border)
-    if out_arr is not None:
-        if target is not out_arr:
-            out_arr[...] = target
-        return out
-    return kind.wrap(target)
-
-
-def _k(k, fn):
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.number)):
-        raise TypeError(f"{fn}: k must be a number, got {type(k).__name__}")
-    k = float(k)
-    if not np.isfinite(k):
-        raise ValueError(f"{fn}: k must be finite, got {k}")
-    return k
+    return dsp.run(
+        fn,
+        arr,
+        kind,
+        dt,
+        out,
+        lambda s, d: _core.corner_response(method, s, d, block_size, ksize, k, border),
+        lambda: _gpu_response(method, arr, block_size, ksize, k, border, dt),
+    )
 
 
 def harris(image, block_size=2, ksize=3, k=0.04, *, border="reflect101", out=None):
@@ -90,7 +74,7 @@ def harris(image, block_size=2, ksize=3, k=0.04, *, border="reflect101", out=Non
     (5, 5)
     """
     fn = "harris"
-    return _response(fn, "harris", image, block_size, ksize, _k(k, fn), border, out)
+    return _response(fn, "harris", image, block_size, ksize, val.as_number(k, fn, "k"), border, out)
 
 
 def min_eigen(image, block_size=3, ksize=3, *, border="reflect101", out=None):
@@ -161,7 +145,7 @@ def corners(
         arr,
         block_size,
         ksize,
-        _k(k, fn),
+        val.as_number(k, fn, "k"),
         "reflect101",
         None,
     )

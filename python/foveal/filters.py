@@ -70,21 +70,9 @@ def _real_kernel(kernel, fn: str, name: str, ndim: int) -> np.ndarray:
 
 
 def _anchor(anchor, kh: int, kw: int, fn: str) -> tuple[int, int]:
-    if anchor is None:
-        return -1, -1
-    ay, ax = val.as_pair(anchor, fn, "anchor", minimum=-1)
-    if ay >= kh or ax >= kw:
-        raise ValueError(f"{fn}: anchor {(ay, ax)} is outside the {kh}x{kw} kernel")
-    return ay, ax
-
-
-def _number(value, fn: str, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__}")
-    v = float(value)
-    if not np.isfinite(v):
-        raise ValueError(f"{fn}: {name} must be finite, got {v}")
-    return v
+    """The anchor inside a kh x kw kernel, the centre (kh // 2, kw // 2) by default."""
+    ay, ax = val.anchor(anchor, kh, kw, fn)
+    return (kh // 2 if ay < 0 else ay), (kw // 2 if ax < 0 else ax)
 
 
 def _prepare(fn, image, border, border_value):
@@ -97,49 +85,11 @@ def _prepare(fn, image, border, border_value):
     return arr, kind, border, values
 
 
-def _target(fn, arr, dtype: np.dtype, out, name: str = "out"):
-    """(out as an array or None, the array the kernel writes)."""
-    if out is None:
-        if dsp.is_cupy(arr):
-            return None, None
-        return None, np.empty(arr.shape, dtype)
-    out_arr, _ = dsp.to_array(out, fn, name, output=True)
-    val.check_out(out_arr, arr.shape, dtype, fn)
-    if dsp.is_cupy(out_arr) != dsp.is_cupy(arr):
-        raise TypeError(f"{fn}: {name} must live on the same device as image")
-    if dsp.is_cupy(arr):
-        return out_arr, None
-    return out_arr, out_arr if dsp.rows_contiguous(out_arr) else np.empty(arr.shape, dtype)
-
-
-def _finish(kind, out, out_arr, target):
-    if out_arr is None:
-        return kind.wrap(target)
-    if target is not out_arr:
-        out_arr[...] = target
-    return out
-
-
-def _run(fn, arr, kind, dtype, out, native, fallback):
-    """Runs ``native(src, dst)`` on NumPy input, ``fallback()`` (a CuPy array) on CuPy input."""
-    out_arr, target = _target(fn, arr, dtype, out)
-    if dsp.is_cupy(arr):
-        res = fallback()
-        if out_arr is not None:
-            out_arr[...] = res
-            return out
-        return kind.wrap(res)
-    native(dsp.kernel_input(arr), target)
-    return _finish(kind, out, out_arr, target)
-
-
 def _cupy(name: str):
     """The CuPy fallback ``name`` with its (cupy, cupyx.scipy.ndimage) arguments bound."""
     from ._cupy import filters
 
     fn = getattr(filters, name)
-    if name == "modules":
-        return fn
     xp, ndi = filters.modules()
     return lambda *args: fn(xp, ndi, *args)
 
@@ -176,9 +126,9 @@ def filter2d(
     arr, kind, border, values = _prepare(fn, image, border, border_value)
     k = _real_kernel(kernel, fn, "kernel", 2)
     ay, ax = _anchor(anchor, k.shape[0], k.shape[1], fn)
-    delta = _number(delta, fn, "delta")
+    delta = val.as_number(delta, fn, "delta")
     dt = _output_dtype(dtype, arr.dtype, fn)
-    return _run(
+    return dsp.run(
         fn,
         arr,
         kind,
@@ -217,9 +167,9 @@ def sep_filter2d(
     kx = _real_kernel(kernel_x, fn, "kernel_x", 1)
     ky = _real_kernel(kernel_y, fn, "kernel_y", 1)
     ay, ax = _anchor(anchor, ky.size, kx.size, fn)
-    delta = _number(delta, fn, "delta")
+    delta = val.as_number(delta, fn, "delta")
     dt = _output_dtype(dtype, arr.dtype, fn)
-    return _run(
+    return dsp.run(
         fn,
         arr,
         kind,
@@ -259,7 +209,7 @@ def box_filter(
         raise TypeError(f"{fn}: normalize must be a bool, got {type(normalize).__name__}")
     normalize = bool(normalize)
     dt = _output_dtype(dtype, arr.dtype, fn)
-    return _run(
+    return dsp.run(
         fn,
         arr,
         kind,
@@ -297,33 +247,23 @@ def gaussian_blur(
     fn = "gaussian_blur"
     arr, kind, border, values = _prepare(fn, image, border, border_value)
     kh, kw = _gaussian_ksize(ksize, fn)
-    sx = _number(sigma, fn, "sigma")
-    sy = sx if sigma_y is None else _number(sigma_y, fn, "sigma_y")
+    sx = val.as_number(sigma, fn, "sigma")
+    sy = sx if sigma_y is None else val.as_number(sigma_y, fn, "sigma_y")
     if sy <= 0:
         sy = sx
     if (kh == 0 and sy <= 0) or (kw == 0 and sx <= 0):
         raise ValueError(f"{fn}: ksize 0 needs sigma > 0 to derive it from")
     if max(sx, sy) > 1 << 16:
         raise ValueError(f"{fn}: sigma must be at most {1 << 16}, got {max(sx, sy)}")
-    factor = 3 if arr.dtype == np.uint8 else 4
-    if kw == 0:
-        kw = int(np.rint(sx * factor * 2 + 1)) | 1
-    if kh == 0:
-        kh = int(np.rint(sy * factor * 2 + 1)) | 1
-    return _run(
+    # A size of 0 is derived from its sigma by the kernel (and the fallback), as cv2 does.
+    return dsp.run(
         fn,
         arr,
         kind,
         arr.dtype,
         out,
         lambda s, d: _core.gaussian_blur(s, d, kh, kw, sx, sy, border, values),
-        lambda: _cupy("gaussian_blur")(
-            arr,
-            _core.gaussian_kernel(kw, max(sx, 0.0)),
-            _core.gaussian_kernel(kh, max(sy, 0.0)),
-            border,
-            values,
-        ),
+        lambda: _cupy("gaussian_blur")(arr, (kh, kw), sx, sy, border, values),
     )
 
 
@@ -380,25 +320,17 @@ def sobel(
 def _sobel(fn, image, dx, dy, ksize, scale, delta, border, border_value, dtype, out):
     arr, kind, border, values = _prepare(fn, image, border, border_value)
     dx, dy, ksize = _derivative_orders(dx, dy, ksize, fn)
-    scale = _number(scale, fn, "scale")
-    delta = _number(delta, fn, "delta")
+    scale = val.as_number(scale, fn, "scale")
+    delta = val.as_number(delta, fn, "delta")
     dt = _output_dtype(dtype, _float_out(arr), fn)
-    return _run(
+    return dsp.run(
         fn,
         arr,
         kind,
         dt,
         out,
         lambda s, d: _core.sobel(s, d, dx, dy, ksize, scale, delta, border, values),
-        lambda: _cupy("sep_filter2d")(
-            arr,
-            *(k * f for k, f in zip(_core.deriv_kernels(dx, dy, ksize), (1.0, scale), strict=True)),
-            (-1, -1),
-            delta,
-            border,
-            values,
-            dt,
-        ),
+        lambda: _cupy("sobel")(arr, dx, dy, ksize, scale, delta, border, values, dt),
     )
 
 
@@ -446,22 +378,15 @@ def gradient(
     if out is not None and (not isinstance(out, (tuple, list)) or len(out) != 2):
         raise TypeError(f"{fn}: out must be a (magnitude, angle) pair of arrays")
     outs = (None, None) if out is None else out
-    mag_out, mag_t = _target(fn, arr, dt, outs[0], "out[0]")
-    ang_out, ang_t = _target(fn, arr, dt, outs[1], "out[1]")
+    mag_out, mag_t = dsp.output(fn, arr, dt, outs[0], "out[0]")
+    ang_out, ang_t = dsp.output(fn, arr, dt, outs[1], "out[1]")
     if dsp.is_cupy(arr):
-        mag, ang = _cupy("gradient")(arr, ksize, degrees, border, values)
-        res = []
-        for o, r in ((mag_out, mag), (ang_out, ang)):
-            if o is None:
-                res.append(kind.wrap(r))
-            else:
-                o[...] = r
-                res.append(o)
-        return tuple(res) if out is None else out
-    _core.gradient(dsp.kernel_input(arr), mag_t, ang_t, ksize, degrees, border, values)
+        mag_t, ang_t = _cupy("gradient")(arr, ksize, degrees, border, values)
+    else:
+        _core.gradient(dsp.kernel_input(arr), mag_t, ang_t, ksize, degrees, border, values)
     return (
-        _finish(kind, None if out is None else outs[0], mag_out, mag_t),
-        _finish(kind, None if out is None else outs[1], ang_out, ang_t),
+        dsp.deliver(kind, outs[0], mag_out, mag_t),
+        dsp.deliver(kind, outs[1], ang_out, ang_t),
     )
 
 
@@ -482,27 +407,21 @@ def canny(image, low, high, *, ksize=3, l2gradient=False, out=None):
     fn = "canny"
     arr, kind = dsp.to_array(image, fn, "image", ("uint8",))
     val.check_image(arr, fn, "image", ("uint8",))
-    lo = _number(low, fn, "low")
-    hi = _number(high, fn, "high")
+    lo = val.as_number(low, fn, "low")
+    hi = val.as_number(high, fn, "high")
     ksize = val.as_int(ksize, fn, "ksize")
     if ksize not in (3, 5, 7):
         raise ValueError(f"{fn}: ksize must be 3, 5 or 7, got {ksize}")
     if not isinstance(l2gradient, (bool, np.bool_)):
         raise TypeError(f"{fn}: l2gradient must be a bool, got {type(l2gradient).__name__}")
     l2 = bool(l2gradient)
-    shape = tuple(arr.shape[:2])
-    out_arr = None
-    if out is not None:
-        out_arr, _ = dsp.to_array(out, fn, "out", output=True)
-        val.check_out(out_arr, shape, np.dtype(np.uint8), fn)
-    if dsp.is_cupy(arr):
-        res = _cupy("canny")(arr, lo, hi, ksize, l2)
-        if out_arr is not None:
-            out_arr[...] = res
-            return out
-        return kind.wrap(res)
-    target = out_arr if out_arr is not None and dsp.rows_contiguous(out_arr) else None
-    if target is None:
-        target = np.empty(shape, np.uint8)
-    _core.canny(dsp.kernel_input(arr), target, lo, hi, ksize, l2)
-    return _finish(kind, out, out_arr, target)
+    return dsp.run(
+        fn,
+        arr,
+        kind,
+        np.dtype(np.uint8),
+        out,
+        lambda s, d: _core.canny(s, d, lo, hi, ksize, l2),
+        lambda: _cupy("canny")(arr, lo, hi, ksize, l2),
+        shape=tuple(arr.shape[:2]),
+    )

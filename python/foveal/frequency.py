@@ -13,6 +13,7 @@ import numpy as np
 from . import _dispatch as dsp
 from . import _validate as val
 from ._config import get_num_threads
+from ._cupy.frequency import transfer_rows
 
 __all__ = ["bandpass", "spectrum"]
 
@@ -72,41 +73,6 @@ def spectrum(image):
     return kind.wrap(shared.spectrum(np, np.asarray(arr)))
 
 
-def _number(v, fn, name, *, allow_none=False):
-    if v is None and allow_none:
-        return None
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
-        raise TypeError(f"{fn}: {name} must be a number, got {type(v).__name__}")
-    v = float(v)
-    if np.isnan(v) or v < 0:
-        raise ValueError(f"{fn}: {name} must be >= 0, got {v}")
-    return v
-
-
-def _transfer_rows(ky, kx, low, high, kind, order, dtype):
-    """H(r) for the frequency rows ky (column vector) and columns kx (row vector)."""
-    r2 = ky * ky + kx * kx
-    if kind == "ideal":
-        keep = r2 >= low * low
-        if high is not None and np.isfinite(high):
-            keep &= r2 <= high * high
-        return keep.astype(dtype)
-    res = np.ones(r2.shape, dtype)
-    if kind == "gaussian":
-        if high is not None and np.isfinite(high):
-            res = np.exp(r2 * dtype.type(-0.5 / (high * high)))
-        if low > 0:
-            res *= 1 - np.exp(r2 * dtype.type(-0.5 / (low * low)))
-        return res
-    p = dtype.type(order)  # butterworth in r^2: (r / c)^(2n) = (r^2 / c^2)^n
-    if high is not None and np.isfinite(high):
-        res = 1 / (1 + (r2 * dtype.type(1 / (high * high))) ** p)
-    if low > 0:
-        with np.errstate(divide="ignore"):
-            res *= 1 - 1 / (1 + (r2 * dtype.type(1 / (low * low))) ** p)
-    return res
-
-
 def bandpass(image, low, high=None, *, kind="ideal", order=2, out=None):
     """Keeps the spatial frequencies between ``low`` and ``high`` (cycles per image).
 
@@ -132,15 +98,12 @@ def bandpass(image, low, high=None, *, kind="ideal", order=2, out=None):
     if kind.lower() not in _KINDS:
         raise ValueError(f"{fn}: kind must be one of {', '.join(_KINDS)}; got {kind!r}")
     kind = kind.lower()
-    low = _number(low, fn, "low")
-    high = _number(high, fn, "high", allow_none=True)
+    low = val.as_number(low, fn, "low", minimum=0)
+    high = None if high is None else val.as_number(high, fn, "high", minimum=0)
     if high is not None and high <= low:
         raise ValueError(f"{fn}: high must be > low, got low={low}, high={high}")
     order = val.as_int(order, fn, "order", minimum=1, maximum=64)
-    out_arr = None
-    if out is not None:
-        out_arr, _ = dsp.to_array(out, fn, "out", output=True)
-        val.check_out(out_arr, arr.shape, dt, fn)
+    out_arr, _ = dsp.output(fn, arr, dt, out)
     if dsp.is_cupy(arr):
         from ._cupy import frequency as gpu
         from ._cupy.filters import modules
@@ -156,9 +119,6 @@ def bandpass(image, low, high=None, *, kind="ideal", order=2, out=None):
         kx = np.rint(np.fft.rfftfreq(w) * w).astype(dt)[None, :]
         for r0 in range(0, h, _ROWS_PER_BLOCK):
             r1 = min(h, r0 + _ROWS_PER_BLOCK)
-            f[:, r0:r1] *= _transfer_rows(ky_all[r0:r1], kx, low, high, kind, order, dt)
+            f[:, r0:r1] *= transfer_rows(np, ky_all[r0:r1], kx, low, high, kind, order, dt)
         res = _image(irfft2(f, (h, w), workers).astype(dt, copy=False), arr.ndim)
-    if out_arr is not None:
-        out_arr[...] = res
-        return out
-    return kind_.wrap(res)
+    return dsp.deliver(kind_, out, out_arr, res)

@@ -42,17 +42,8 @@ def structuring_element(shape: str, ksize, anchor=None) -> np.ndarray:
     if shape.lower() not in _SHAPES:
         raise ValueError(f"{fn}: shape must be one of {', '.join(_SHAPES)}; got {shape!r}")
     h, w = val.as_pair(ksize, fn, "ksize", minimum=1, maximum=_MAX_KSIZE)
-    ay, ax = _anchor(anchor, h, w, fn)
+    ay, ax = val.anchor(anchor, h, w, fn)
     return _core.structuring_element(shape.lower(), h, w, ay, ax)
-
-
-def _anchor(anchor, kh: int, kw: int, fn: str) -> tuple[int, int]:
-    if anchor is None:
-        return -1, -1
-    ay, ax = val.as_pair(anchor, fn, "anchor", minimum=-1)
-    if ay >= kh or ax >= kw:
-        raise ValueError(f"{fn}: anchor {(ay, ax)} is outside the {kh}x{kw} kernel")
-    return ay, ax
 
 
 def _check_kernel_size(h: int, w: int, fn: str) -> None:
@@ -92,7 +83,7 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
     arr, kind = dsp.to_array(image, fn, "image")
     val.check_image(arr, fn, "image", val.IMAGE_DTYPES_BOOL)
     mask = _kernel_mask(kernel, fn)
-    ay, ax = _anchor(anchor, mask.shape[0], mask.shape[1], fn)
+    ay, ax = val.anchor(anchor, mask.shape[0], mask.shape[1], fn)
     iterations = val.as_int(iterations, fn, "iterations", minimum=0, maximum=_MAX_ITERATIONS)
     if mask.all() and max(mask.shape) > 1:
         # A rectangle's iterations become one larger rectangle; keep it a sane size.
@@ -105,34 +96,25 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
     border = val.border_name(border, fn, allow_default=True)
     channels = arr.shape[2] if arr.ndim == 3 else 1
     values = val.border_values(border_value, channels, arr.dtype, fn)
-    out_arr = None
-    if out is not None:
-        out_arr, _ = dsp.to_array(out, fn, "out", output=True)
-        val.check_out(out_arr, arr.shape, arr.dtype, fn)
-        if dsp.is_cupy(out_arr) != dsp.is_cupy(arr):
-            raise TypeError(f"{fn}: out must live on the same device as image")
+    binary = arr.dtype == np.bool_
+    view = (lambda a: a.view(np.uint8)) if binary else (lambda a: a)
 
-    if dsp.is_cupy(arr):
+    def fallback():
         from ._cupy import morphology as cupy_morph
 
-        res = cupy_morph.morphology(op, arr, mask, (ay, ax), iterations, border, values)
-        if out_arr is not None:
-            out_arr[...] = res
-            return out
-        return kind.wrap(res)
+        return cupy_morph.morphology(op, arr, mask, (ay, ax), iterations, border, values)
 
-    binary = arr.dtype == np.bool_
-    src = dsp.kernel_input(arr)
-    target = out_arr if out_arr is not None and dsp.rows_contiguous(out_arr) else None
-    if target is None:
-        target = np.empty(arr.shape, arr.dtype)
-    view = (lambda a: a.view(np.uint8)) if binary else (lambda a: a)
-    _core.morphology(op, view(src), view(target), mask, ay, ax, iterations, border, values, binary)
-    if out_arr is not None:
-        if target is not out_arr:
-            out_arr[...] = target
-        return out
-    return kind.wrap(target)
+    return dsp.run(
+        fn,
+        arr,
+        kind,
+        arr.dtype,
+        out,
+        lambda s, d: _core.morphology(
+            op, view(s), view(d), mask, ay, ax, iterations, border, values, binary
+        ),
+        fallback,
+    )
 
 
 def erode(

@@ -9,6 +9,8 @@ The transforms run in complex64 for float32 results (complex128 for float64 inpu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .filters import work_dtype
@@ -50,34 +52,39 @@ def _frequencies(xp, n, half):
     return xp.asarray(np.rint(f))
 
 
+def transfer_rows(xp, ky, kx, low, high, kind, order, dtype):
+    """H(r) for the frequency rows ky (a column) and columns kx (a row), integer-valued, in
+    ``dtype``: r^2 = ky^2 + kx^2. The CPU path calls it block of rows by block of rows."""
+    dtype = np.dtype(dtype)
+    r2 = ky * ky + kx * kx
+    if kind == "ideal":
+        keep = r2 >= low * low
+        if high is not None and math.isfinite(high):
+            keep &= r2 <= high * high
+        return keep.astype(dtype)
+    res = xp.ones(r2.shape, dtype)
+    if kind == "gaussian":
+        if high is not None and math.isfinite(high):
+            res = xp.exp(r2 * dtype.type(-0.5 / (high * high)))
+        if low > 0:
+            res *= 1 - xp.exp(r2 * dtype.type(-0.5 / (low * low)))
+        return res
+    if kind != "butterworth":
+        raise ValueError(f"bandpass: unknown kind {kind!r}")
+    p = dtype.type(order)  # butterworth in r^2: (r / c)^(2n) = (r^2 / c^2)^n
+    if high is not None and math.isfinite(high):
+        res = 1 / (1 + (r2 * dtype.type(1 / (high * high))) ** p)
+    if low > 0:
+        with np.errstate(divide="ignore"):
+            res *= 1 - 1 / (1 + (r2 * dtype.type(1 / (low * low))) ** p)
+    return res
+
+
 def transfer(xp, h, w, low, high, kind, order):
     """H(r) over the rfft2 half plane ((h, w // 2 + 1), float64), r = hypot(ky, kx)."""
     ky = _frequencies(xp, h, False)[:, None]
     kx = _frequencies(xp, w, True)[None, :]
-    r = xp.hypot(ky, kx)
-    low = float(low)
-    if kind == "ideal":
-        keep = r >= low
-        if high is not None:
-            keep &= r <= float(high)
-        return keep.astype(np.float64)
-    r2 = ky * ky + kx * kx
-    if kind == "gaussian":
-        res = xp.ones_like(r)
-        if high is not None:
-            res = xp.exp(-r2 / (2.0 * float(high) ** 2))
-        if low > 0:
-            res = res * (1.0 - xp.exp(-r2 / (2.0 * low * low)))
-        return res
-    if kind == "butterworth":
-        res = xp.ones_like(r)
-        p = 2.0 * float(order)
-        if high is not None:
-            res = 1.0 / (1.0 + (r / float(high)) ** p)
-        if low > 0:
-            res = res * (1.0 - 1.0 / (1.0 + (r / low) ** p))
-        return res
-    raise ValueError(f"bandpass: unknown kind {kind!r}")
+    return transfer_rows(xp, ky, kx, low, high, kind, order, np.float64)
 
 
 def bandpass(xp, img, low, high, kind, order):
@@ -86,7 +93,9 @@ def bandpass(xp, img, low, high, kind, order):
     irfft2 gives exactly that real part."""
     x = _planes(xp, img)
     h, w = x.shape[-2:]
-    mask = transfer(xp, h, w, low, high, kind, order).astype(x.dtype, copy=False)
+    ky = _frequencies(xp, h, False)[:, None].astype(x.dtype)
+    kx = _frequencies(xp, w, True)[None, :].astype(x.dtype)
+    mask = transfer_rows(xp, ky, kx, low, high, kind, order, x.dtype)
     f = xp.fft.rfft2(x)
     f *= mask
     res = xp.fft.irfft2(f, s=(h, w)).astype(x.dtype, copy=False)
