@@ -125,7 +125,16 @@ def real_image(request) -> np.ndarray:
 IMAGE_DTYPES = ("uint8", "uint16", "int16", "float32", "float64")
 FILTER_BORDERS = ("constant", "replicate", "reflect", "reflect101", "wrap")
 BORDER_ALIASES = {"nearest": "replicate", "mirror": "reflect101", "reflect_101": "reflect101"}
+ALL_FILTER_BORDERS = FILTER_BORDERS + tuple(BORDER_ALIASES)
 CV2_FILTER_BORDERS = ("constant", "replicate", "reflect", "reflect101")  # cv2 refuses wrap
+# cv2's depth constant of each dtype (the ddepth of its filters)
+CV2_DEPTHS = {
+    "uint8": "CV_8U",
+    "uint16": "CV_16U",
+    "int16": "CV_16S",
+    "float32": "CV_32F",
+    "float64": "CV_64F",
+}
 _CV2_BORDER_NAMES = {
     "constant": "BORDER_CONSTANT",
     "replicate": "BORDER_REPLICATE",
@@ -133,6 +142,12 @@ _CV2_BORDER_NAMES = {
     "reflect101": "BORDER_REFLECT_101",
     "wrap": "BORDER_WRAP",
 }
+
+
+@pytest.fixture(scope="session")
+def cv2():
+    """OpenCV, the anchor of the image functions; its tests skip where it is missing."""
+    return pytest.importorskip("cv2")
 
 
 def canonical_border(border: str) -> str:

@@ -15,6 +15,7 @@ import foveal
 import numpy as np
 import pytest
 from conftest import (
+    ALL_FILTER_BORDERS,
     BORDER_ALIASES,
     CV2_FILTER_BORDERS,
     FILTER_BORDERS,
@@ -28,15 +29,9 @@ from conftest import (
 from foveal import reference as ref
 from foveal._cupy.corners import select
 
-ALL_BORDERS = FILTER_BORDERS + tuple(BORDER_ALIASES)
 KSIZES = (-1, 1, 3, 5, 7)
 BLOCK_SIZES = (1, 2, 3, 5)
 ODD_SHAPES = [(1, 1), (1, 2), (2, 1), (1, 17), (17, 1), (3, 33), (2, 65), (65, 2), (4, 7)]
-
-
-@pytest.fixture(scope="module")
-def cv2():
-    return pytest.importorskip("cv2")
 
 
 def _out_dtype(img):
@@ -177,7 +172,7 @@ def test_responses_invariants(rng, dtype):
     never above half the trace and Harris with k = 0 is the determinant, both >= 0 up to
     rounding; the responses of a transposed image are the transposed responses (gx and gy
     swap roles)."""
-    for border in ALL_BORDERS:
+    for border in ALL_FILTER_BORDERS:
         if border == "constant":
             continue  # a 0 border around 100s is an edge
         flat = np.full((9, 14), 100, dtype)
@@ -660,7 +655,7 @@ def _response_case(draw):
         block_size=draw(st.integers(1, 6)),
         ksize=draw(st.sampled_from(KSIZES)),
         k=draw(st.sampled_from([0.04, 0.0, 0.15])),
-        border=draw(st.sampled_from(ALL_BORDERS)),
+        border=draw(st.sampled_from(ALL_FILTER_BORDERS)),
     )
 
 

@@ -39,7 +39,14 @@ import math
 import foveal
 import numpy as np
 import pytest
-from conftest import random_image
+from conftest import (
+    CV2_DEPTHS,
+    CV2_FILTER_BORDERS,
+    FILTER_BORDERS,
+    IMAGE_DTYPES,
+    cv2_border,
+    random_image,
+)
 from foveal._cupy import corners as cu_corners
 from foveal._cupy import filters as cu_filters
 from foveal._cupy import frequency as cu_freq
@@ -47,21 +54,8 @@ from foveal.reference import border as ref_border
 from foveal.reference import filters as ref_filters
 from foveal.reference import gradients as ref_gradients
 
-DTYPES = ("uint8", "uint16", "int16", "float32", "float64")
-BORDERS = ("constant", "replicate", "reflect", "reflect101", "wrap")
-CV2_BORDERS = {
-    "constant": "BORDER_CONSTANT",
-    "replicate": "BORDER_REPLICATE",
-    "reflect": "BORDER_REFLECT",
-    "reflect101": "BORDER_REFLECT_101",
-}
-CV2_DEPTHS = {
-    "uint8": "CV_8U",
-    "uint16": "CV_16U",
-    "int16": "CV_16S",
-    "float32": "CV_32F",
-    "float64": "CV_64F",
-}
+DTYPES = IMAGE_DTYPES
+BORDERS = FILTER_BORDERS
 SHAPES = ((13, 27), (9, 11, 3))
 EPS = {np.dtype(np.float32): 2.0**-23, np.dtype(np.float64): 2.0**-52}
 
@@ -69,11 +63,6 @@ EPS = {np.dtype(np.float32): 2.0**-23, np.dtype(np.float64): 2.0**-52}
 @pytest.fixture
 def ndi():
     return pytest.importorskip("scipy.ndimage")
-
-
-@pytest.fixture
-def cv2():
-    return pytest.importorskip("cv2")
 
 
 @contextlib.contextmanager
@@ -140,10 +129,6 @@ def max_abs(img) -> float:
     return float(np.abs(img.astype(np.float64)).max()) if img.size else 0.0
 
 
-def cv2_border(cv2, border):
-    return getattr(cv2, CV2_BORDERS[border])
-
-
 def cv2_depth(cv2, dtype):
     return getattr(cv2, CV2_DEPTHS[np.dtype(dtype).name])
 
@@ -153,7 +138,7 @@ def cv2_run(cv2, fn, img, reach, border, border_value=0):
     else on the image padded by ``reach`` = (top, bottom, left, right) and cropped. cv2's
     constant border is 0 in these functions, so a nonzero value is padded too."""
     nonzero = np.any(np.asarray(border_value) != 0)
-    if border in CV2_BORDERS and not (border == "constant" and nonzero):
+    if border in CV2_FILTER_BORDERS and not (border == "constant" and nonzero):
         return fn(img, cv2_border(cv2, border))
     top, bottom, left, right = reach
     value = ref_filters.cast(border_value, img.dtype) if border == "constant" else 0

@@ -16,7 +16,9 @@ import foveal
 import numpy as np
 import pytest
 from conftest import (
+    ALL_FILTER_BORDERS,
     BORDER_ALIASES,
+    CV2_DEPTHS,
     CV2_FILTER_BORDERS,
     FILTER_BORDERS,
     IMAGE_DTYPES,
@@ -30,7 +32,6 @@ from conftest import (
 )
 from foveal import reference as ref
 
-ALL_BORDERS = FILTER_BORDERS + tuple(BORDER_ALIASES)
 FUNCS = ("filter2d", "sep_filter2d", "box_filter", "gaussian_blur")
 ODD_SHAPES = [
     (1, 1),
@@ -49,18 +50,6 @@ ODD_SHAPES = [
     (4, 17, 3),
     (3, 33, 4),
 ]
-_CV2_DEPTHS = {
-    "uint8": "CV_8U",
-    "uint16": "CV_16U",
-    "int16": "CV_16S",
-    "float32": "CV_32F",
-    "float64": "CV_64F",
-}
-
-
-@pytest.fixture(scope="module")
-def cv2():
-    return pytest.importorskip("cv2")
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,7 +326,7 @@ def test_filter2d_cv2(cv2, rng):
                 try:
                     expected = cv2.filter2D(
                         img,
-                        getattr(cv2, _CV2_DEPTHS[out_dtype]),
+                        getattr(cv2, CV2_DEPTHS[out_dtype]),
                         kernel,
                         anchor=(anchor[1], anchor[0]),
                         delta=delta,
@@ -462,7 +451,7 @@ def test_sep_filter2d_cv2(cv2, rng):
                 try:
                     expected = cv2.sepFilter2D(
                         img,
-                        getattr(cv2, _CV2_DEPTHS[out_dtype]),
+                        getattr(cv2, CV2_DEPTHS[out_dtype]),
                         kx,
                         ky,
                         anchor=(anchor[1], anchor[0]),
@@ -570,7 +559,7 @@ def test_box_filter_of_constant_is_constant(dtype):
     c = value[dtype]
     for shape in [(1, 1), (7, 33), (16, 17, 3)]:
         img = np.full(shape, c, dtype)
-        for ksize, border in itertools.product([(3, 3), (2, 6), (15, 15)], ALL_BORDERS):
+        for ksize, border in itertools.product([(3, 3), (2, 6), (15, 15)], ALL_FILTER_BORDERS):
             got = foveal.box_filter(img, ksize, border=border, border_value=c)
             if _is_integer(dtype):
                 np.testing.assert_array_equal(got, img, strict=True)
@@ -598,7 +587,7 @@ def test_box_filter_cv2(cv2, rng, dtype):
             try:
                 expected = cv2.boxFilter(
                     img,
-                    getattr(cv2, _CV2_DEPTHS[out_dtype]),
+                    getattr(cv2, CV2_DEPTHS[out_dtype]),
                     (ksize[1], ksize[0]),
                     anchor=(-1, -1) if anchor is None else (anchor[1], anchor[0]),
                     normalize=normalize,
@@ -760,7 +749,7 @@ def test_gaussian_blur_invariants(rng, dtype):
     c = {"uint8": 77, "uint16": 40000, "int16": -300, "float32": 2.5, "float64": 1e3}[dtype]
     for ksize, sigma in [(3, 0.0), (7, 0.0), (0, 2.0), ((9, 3), 1.0)]:
         img = np.full((15, 21, 2), c, dtype)
-        for border in ALL_BORDERS:
+        for border in ALL_FILTER_BORDERS:
             got = foveal.gaussian_blur(img, ksize, sigma, border=border, border_value=c)
             if _is_integer(dtype):
                 np.testing.assert_array_equal(got, img, strict=True)
@@ -1244,7 +1233,7 @@ def _filter_case(draw):
         kernel=random_kernel(rng, (kh, kw), kind),
         anchor=anchor,
         delta=draw(st.sampled_from([0.0, 1.0, -2.5])),
-        border=draw(st.sampled_from(ALL_BORDERS)),
+        border=draw(st.sampled_from(ALL_FILTER_BORDERS)),
         border_value=draw(st.sampled_from([0, 3])),
         dtype=draw(st.sampled_from((None,) + IMAGE_DTYPES)),
     )
@@ -1259,7 +1248,7 @@ def _box_case(draw):
         ksize=(kh, kw),
         normalize=draw(st.booleans()),
         anchor=anchor,
-        border=draw(st.sampled_from(ALL_BORDERS)),
+        border=draw(st.sampled_from(ALL_FILTER_BORDERS)),
         dtype=draw(st.sampled_from((None,) + IMAGE_DTYPES)),
     )
 
@@ -1276,7 +1265,7 @@ def _gauss_case(draw):
         ksize=(kh, kw),
         sigma=sigma,
         sigma_y=draw(st.sampled_from([None, 0.0, 0.8, 2.0])),
-        border=draw(st.sampled_from(ALL_BORDERS)),
+        border=draw(st.sampled_from(ALL_FILTER_BORDERS)),
     )
 
 

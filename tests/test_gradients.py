@@ -16,7 +16,8 @@ import foveal
 import numpy as np
 import pytest
 from conftest import (
-    BORDER_ALIASES,
+    ALL_FILTER_BORDERS,
+    CV2_DEPTHS,
     CV2_FILTER_BORDERS,
     FILTER_BORDERS,
     IMAGE_DTYPES,
@@ -30,7 +31,6 @@ from conftest import (
 )
 from foveal import reference as ref
 
-ALL_BORDERS = FILTER_BORDERS + tuple(BORDER_ALIASES)
 KSIZES = (1, 3, 5, 7)
 ODD_SHAPES = [
     (1, 1),
@@ -48,18 +48,6 @@ ODD_SHAPES = [
     (5, 7, 1),
     (4, 17, 3),
 ]
-_CV2_DEPTHS = {
-    "uint8": "CV_8U",
-    "uint16": "CV_16U",
-    "int16": "CV_16S",
-    "float32": "CV_32F",
-    "float64": "CV_64F",
-}
-
-
-@pytest.fixture(scope="module")
-def cv2():
-    return pytest.importorskip("cv2")
 
 
 def valid_orders(ksize: int):
@@ -262,7 +250,7 @@ def test_sobel_of_constant_is_zero(dtype):
     c = {"uint8": 255, "uint16": 65535, "int16": -32768, "float32": 3.5, "float64": -1e6}[dtype]
     for shape in [(1, 1), (9, 33), (6, 17, 3)]:
         img = np.full(shape, c, dtype)
-        for ksize, border in itertools.product((-1,) + KSIZES, ALL_BORDERS):
+        for ksize, border in itertools.product((-1,) + KSIZES, ALL_FILTER_BORDERS):
             for dx, dy in valid_orders(ksize)[:4]:
                 got = foveal.sobel(img, dx, dy, ksize=ksize, border=border, border_value=c)
                 np.testing.assert_array_equal(got, np.zeros(shape, got.dtype))
@@ -309,7 +297,7 @@ def test_sobel_cv2(cv2, rng, dtype):
         ):
             ddepth = cv2.CV_32F if dtype != "float64" else cv2.CV_64F
             if out_dtype is not None:
-                ddepth = getattr(cv2, _CV2_DEPTHS[out_dtype])
+                ddepth = getattr(cv2, CV2_DEPTHS[out_dtype])
             try:
                 expected = cv2.Sobel(
                     img,
@@ -935,7 +923,7 @@ def _sobel_case(draw):
         ksize=ksize,
         scale=draw(st.sampled_from([1.0, 0.5, -2.0])),
         delta=draw(st.sampled_from([0.0, 3.0, -1.5])),
-        border=draw(st.sampled_from(ALL_BORDERS)),
+        border=draw(st.sampled_from(ALL_FILTER_BORDERS)),
         border_value=draw(st.sampled_from([0, 5])),
         dtype=draw(st.sampled_from((None,) + IMAGE_DTYPES)),
     )

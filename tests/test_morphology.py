@@ -148,11 +148,6 @@ def scipy_reflected_origin(mask: np.ndarray, anchor) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def cv2():
-    return pytest.importorskip("cv2")
-
-
-@pytest.fixture(scope="module")
 def ndi():
     return pytest.importorskip("scipy.ndimage")
 
