@@ -36,7 +36,7 @@ void corner_band(void* context, i64 index) {
   products.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, 3 * n))), slots, 3 * n);
   W* gx = carve.take<W>(n);
   W* gy = carve.take<W>(n);
-  W* sums = carve.take<W>(3 * n);  // a, b, c summed down the block
+  W* sums = carve.take<W>(3 * n);  // a, b, c: the block sums
   W* across = carve.take<W>(3 * padded);
   W* resp = carve.take<W>(n);
   W* ones = carve.take<W>(B);
@@ -65,12 +65,13 @@ void corner_band(void* context, i64 index) {
   for (i64 y = y0; y < y1; ++y) {
     products.begin_row();
     for (int t = 0; t < B; ++t) rows[t] = products.get(plan.product_rows[y + t], fill);
-    dot_rows<W>(sums, rows, ones, B, 3 * n);
-    // Across: each product's row with its border columns, then block sums.
+    // Each product summed down the block, straight into the middle of its padded row; then
+    // its border columns, and the sums across.
     for (int p = 0; p < 3; ++p) {
       W* q = across + p * padded;
-      pad_columns<W>(sums + p * n, n, 1, plan.anchor, B - 1 - plan.anchor, plan.product_cols, zero,
-                     q);
+      for (int t = 0; t < B; ++t) taps[t] = rows[t] + p * n;
+      dot_rows<W>(q + plan.anchor, taps, ones, B, n);
+      fill_edges(q, n, 1, plan.anchor, B - 1 - plan.anchor, plan.product_cols, zero);
       for (int t = 0; t < B; ++t) taps[t] = q + t;
       dot_rows<W>(sums + p * n, taps, ones, B, n);
     }

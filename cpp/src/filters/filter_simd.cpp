@@ -239,10 +239,10 @@ void box_band(void* context, i64 index) {
   const i64 padded = (cols + plan.kw - 1) * C;
   i64 y0, y1;
   band_range(job, index, y0, y1);
-  Scratch scratch((n + padded + n + C) * sizeof(A) + 4 * 64);
+  Scratch scratch((padded + n + C) * sizeof(A) + 3 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
-  A* col = carve.take<A>(n);
-  A* pad = carve.take<A>(padded);
+  A* pad = carve.take<A>(padded);  // column sums, with the border columns around them
+  A* col = pad + plan.ax * C;
   A* sums = carve.take<A>(n);
   A* constant = carve.take<A>(C);  // a column of kh border constants
   for (i64 c = 0; c < C; ++c) constant[c] = static_cast<A>(plan.border_pixel[c] * plan.kh);
@@ -261,7 +261,7 @@ void box_band(void* context, i64 index) {
                         col);
     }
     // Columns outside the image hold the sums of the columns they mirror (or kh constants).
-    pad_columns<A>(col, cols, C, plan.ax, plan.kw - 1 - plan.ax, plan.col_map, constant, pad);
+    fill_edges(pad, cols, C, plan.ax, plan.kw - 1 - plan.ax, plan.col_map, constant);
     running_sums<A>(pad, sums, cols, C, plan.kw);
     store_sums<A>(job.dst, y, sums, plan, exact_f32, job.stream);
   }

@@ -34,6 +34,21 @@ inline double sqrt_of(double x) {
   return __builtin_sqrt(x);
 }
 
+// The `left` and `right` border columns of a padded row whose (cols x C values) middle is
+// filled: padded column j repeats middle column col_map[j], or holds `constant` (one value per
+// channel) where col_map[j] is -1.
+template <typename T, typename K>
+void fill_edges(T* padded, i64 cols, i64 C, i64 left, i64 right, const i64* col_map,
+                const K* constant) {
+  auto edge = [&](i64 j) {
+    const i64 m = col_map[j];
+    for (i64 c = 0; c < C; ++c)
+      padded[j * C + c] = m < 0 ? static_cast<T>(constant[c]) : padded[(left + m) * C + c];
+  };
+  for (i64 j = 0; j < left; ++j) edge(j);
+  for (i64 j = left + cols; j < left + cols + right; ++j) edge(j);
+}
+
 // Values of src row r (or of the border constant, r = -1) converted to W, with `left` and
 // `right` border columns read through col_map (col_map[j] for padded column j, any column
 // of the row itself included): out holds (left + cols + right) * C values.
@@ -53,14 +68,8 @@ void load_padded_row(const ConstImageView& src, i64 r, const i64* col_map, i64 l
     W* __restrict o = out + left * C;
     const i64 n = cols * C;
     for (i64 i = 0; i < n; ++i) o[i] = static_cast<W>(p[i]);
-    auto edge = [&](i64 j) {
-      const i64 m = col_map[j];
-      for (i64 c = 0; c < C; ++c)
-        out[j * C + c] = m < 0 ? static_cast<W>(border_pixel[c]) : static_cast<W>(p[m * C + c]);
-    };
-    for (i64 j = 0; j < left; ++j) edge(j);
-    for (i64 j = left + cols; j < left + cols + right; ++j) edge(j);
   });
+  fill_edges(out, cols, C, left, right, col_map, border_pixel);
 }
 
 // out[i] = sum over t < nt of k[t] * rows[t][i], for i < n (out aliases none of the rows).
@@ -250,21 +259,6 @@ inline void run_bands(Job& job, i64 halo, void (*band_fn)(void*, i64)) {
 inline void band_range(const Job& job, i64 index, i64& y0, i64& y1) {
   y0 = index * job.band;
   y1 = y0 + job.band < job.src.rows ? y0 + job.band : job.src.rows;
-}
-
-// out[left + i] = row[i] for the row's n values (C channels a column), and the `left` and
-// `right` border columns around it read through col_map (col_map[j] for padded column j; -1:
-// `constant`, one value per channel).
-template <typename T>
-void pad_columns(const T* row, i64 cols, i64 C, i64 left, i64 right, const i64* col_map,
-                 const T* constant, T* out) {
-  auto edge = [&](i64 j) {
-    const i64 m = col_map[j];
-    for (i64 c = 0; c < C; ++c) out[j * C + c] = m < 0 ? constant[c] : row[m * C + c];
-  };
-  for (i64 j = 0; j < left; ++j) edge(j);
-  copy_row(out + left * C, row, cols * C);
-  for (i64 j = left + cols; j < left + cols + right; ++j) edge(j);
 }
 
 // Bump allocation from one scratch block, 64-byte aligned pieces.
