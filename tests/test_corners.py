@@ -27,7 +27,7 @@ from conftest import (
     working_dtype,
 )
 from foveal import reference as ref
-from foveal._cupy.corners import select
+from foveal._corner_selection import select
 
 KSIZES = (-1, 1, 3, 5, 7)
 BLOCK_SIZES = (1, 2, 3, 5)

@@ -11,7 +11,7 @@ import numpy as np
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
-from ._cupy.corners import select
+from ._corner_selection import select
 
 __all__ = ["corners", "harris", "min_eigen"]
 
