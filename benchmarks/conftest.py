@@ -210,14 +210,23 @@ def images(image_u8, image_f32, image_bool) -> dict[str, np.ndarray]:
 
 @pytest.fixture
 def fv_benchmark(request, image_shape):
-    """``fv_benchmark(fn, library=, threads=, workload=, check=None)``: label the benchmark,
-    call ``fn`` once under the thread setting and pass its result to ``check`` (before any
-    timing), then time ``fn``. Single-threaded libraries whose call takes longer than
-    SLOW_CALL_S get ``benchmark.pedantic(rounds=SLOW_ROUNDS)``."""
+    """``fv_benchmark(fn, library=, threads=, workload=, check=None, slow_rounds=SLOW_ROUNDS)``:
+    label the benchmark, call ``fn`` once under the thread setting and pass its result to
+    ``check`` (before any timing), then time ``fn``. Single-threaded libraries whose call takes
+    longer than SLOW_CALL_S get ``benchmark.pedantic(rounds=slow_rounds)``."""
     pytest.importorskip("pytest_benchmark")
     benchmark = request.getfixturevalue("benchmark")
 
-    def run(fn, *, library: str, threads: int, workload: str, check=None, dtype=None):
+    def run(
+        fn,
+        *,
+        library: str,
+        threads: int,
+        workload: str,
+        check=None,
+        dtype=None,
+        slow_rounds: int = SLOW_ROUNDS,
+    ):
         benchmark.group = workload
         benchmark.extra_info.update(
             library=library,
@@ -234,8 +243,8 @@ def fv_benchmark(request, image_shape):
                 check(result)
             del result
             if library not in THREADED_LIBRARIES and first_call_s > SLOW_CALL_S:
-                benchmark.extra_info["pedantic_rounds"] = SLOW_ROUNDS
-                return benchmark.pedantic(fn, rounds=SLOW_ROUNDS, iterations=1)
+                benchmark.extra_info["pedantic_rounds"] = slow_rounds
+                return benchmark.pedantic(fn, rounds=slow_rounds, iterations=1)
             return benchmark(fn)
 
     return run

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import conftest
 import foveal
 import foveal.reference as ref
 import numpy as np
@@ -291,13 +290,11 @@ def _check(library: str, w: Workload, expected):
 
 @pytest.mark.fv_libraries(*LIBRARIES)  # parametrizes library_threads (conftest.py)
 @pytest.mark.parametrize("workload", [pytest.param(w.id, id=w.id) for w in WORKLOADS])
-def test_filters(fv_benchmark, images, workload, library_threads, monkeypatch):
+def test_filters(fv_benchmark, images, workload, library_threads):
     w = _BY_ID[workload]
     library, threads = library_threads
     img = images[w.dtype]
     fn = _CALLS[library](w, img)
-    # The slow single-threaded baselines (seconds per 4K call) are timed with one round.
-    monkeypatch.setattr(conftest, "SLOW_ROUNDS", 1)
     fv_benchmark(
         fn,
         library=library,
@@ -305,4 +302,5 @@ def test_filters(fv_benchmark, images, workload, library_threads, monkeypatch):
         workload=f"{w.family}: {w.name}",
         dtype=w.dtype,
         check=_check(library, w, _expected(w, img)),
+        slow_rounds=1,  # the slow single-threaded baselines take seconds per 4K call
     )
