@@ -6,5 +6,6 @@
 #include "foveal/error.hpp"
 #include "foveal/image.hpp"
 #include "foveal/morphology.hpp"
+#include "foveal/nn.hpp"
 #include "foveal/parallel.hpp"
 #include "foveal/version.hpp"

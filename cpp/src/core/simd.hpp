@@ -35,7 +35,8 @@ struct Lanes {
     return v;
   }
   static void store(T* p, W v) { std::memcpy(p, &v, sizeof(W)); }
-  static W splat(T x) { return W{} + x; }
+  // x - 0 is x for every x (x + 0 is not, for x = -0), so this folds to one broadcast.
+  static W splat(T x) { return x - W{}; }
   // A non-temporal store to a 32-byte aligned address: the line goes to memory without being
   // read first, for outputs that are written once and too large to stay in cache.
   static void stream(T* p, W v) {
@@ -53,6 +54,16 @@ struct Lanes {
 #endif
   }
 };
+
+// std::min / std::max are library templates with external linkage; these are this file's own.
+template <typename T>
+inline T min_of(T a, T b) {
+  return b < a ? b : a;
+}
+template <typename T>
+inline T max_of(T a, T b) {
+  return a < b ? b : a;
+}
 
 // Orders this thread's streaming stores before whatever follows (the end of a task).
 inline void stream_fence() {
