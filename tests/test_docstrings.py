@@ -9,7 +9,14 @@ import foveal
 import numpy as np
 import pytest
 
-MODULES = ["foveal", "foveal.imgproc", "foveal.filters", "foveal.corners", "foveal.frequency"]
+MODULES = [
+    "foveal",
+    "foveal.imgproc",
+    "foveal.filters",
+    "foveal.corners",
+    "foveal.frequency",
+    "foveal.nn",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,6 +5,7 @@
 >>> edges = foveal.morphology(img, "gradient", foveal.structuring_element("ellipse", 5))
 """
 
+from . import nn
 from ._backend import _core
 from ._config import get_isa, get_num_threads, num_threads, set_isa, set_num_threads, show_config
 from .imgproc import (
@@ -44,6 +45,7 @@ __all__ = [
     "harris",
     "min_eigen",
     "morphology",
+    "nn",
     "num_threads",
     "set_isa",
     "scharr",

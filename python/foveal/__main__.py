@@ -115,6 +115,43 @@ def _filter_cases() -> list[Case]:
     ]
 
 
+def _tensor(img: np.ndarray) -> np.ndarray:
+    """The (H, W, 3) uint8 image as a (3, H, W) float32 tensor in [0, 1]."""
+    return np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32) / 255
+
+
+def _nn_cases() -> list[Case]:
+    """A convolution layer and pools on the colour image as a (3, H, W) tensor (nn family); the
+    float64 references rounded to float32, the output dtype."""
+    weight = np.random.default_rng(7).standard_normal((8, 3, 3, 3)).astype(np.float32)
+    bias = np.linspace(-1, 1, 8, dtype=np.float32)
+    return [
+        Case(
+            "conv2d 3->8 3x3 pad 1 (tol 1e-5)",
+            lambda img: foveal.nn.conv2d(_tensor(img), weight, bias, padding=1),
+            lambda img: reference.conv2d(_tensor(img), weight, bias, padding=1).astype(np.float32),
+            input="color",
+            family="nn",
+            tol=1e-5,
+        ),
+        Case(
+            "max_pool2d 3x3 s2 p1",
+            lambda img: foveal.nn.max_pool2d(_tensor(img), 3, 2, 1),
+            lambda img: reference.max_pool2d(_tensor(img), 3, 2, 1).astype(np.float32),
+            input="color",
+            family="nn",
+        ),
+        Case(
+            "avg_pool2d 3x3 s1 p1 (tol 1e-6)",
+            lambda img: foveal.nn.avg_pool2d(_tensor(img), 3, 1, 1),
+            lambda img: reference.avg_pool2d(_tensor(img), 3, 1, 1).astype(np.float32),
+            input="color",
+            family="nn",
+            tol=1e-6,
+        ),
+    ]
+
+
 CASES: list[Case] = [
     _morphology_case("dilate", "rect", 5),
     _morphology_case("erode", "rect", 5),
@@ -127,6 +164,7 @@ CASES: list[Case] = [
     _morphology_case("blackhat", "rect", 9),
     _morphology_case("dilate", "rect", 5, input="color", plot=True),
     *_filter_cases(),
+    *_nn_cases(),
 ]
 
 

@@ -28,3 +28,65 @@ def morphology(
     border_value: list[float],
     binary: bool,
 ) -> None: ...
+def conv_output_size(n: int, k: int, stride: int, pad_total: int, dilation: int) -> int: ...
+def pool_output_size(
+    n: int, k: int, stride: int, pad: int, dilation: int, ceil_mode: bool
+) -> int: ...
+def conv2d(
+    input: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    out: np.ndarray,
+    stride_h: int,
+    stride_w: int,
+    pad_top: int,
+    pad_bottom: int,
+    pad_left: int,
+    pad_right: int,
+    dilation_h: int,
+    dilation_w: int,
+    groups: int,
+) -> None: ...
+def max_pool2d(
+    input: np.ndarray,
+    out: np.ndarray,
+    indices: npt.NDArray[np.int64] | None,
+    kernel_h: int,
+    kernel_w: int,
+    stride_h: int,
+    stride_w: int,
+    pad_h: int,
+    pad_w: int,
+    dilation_h: int,
+    dilation_w: int,
+    ceil_mode: bool,
+) -> None: ...
+def avg_pool2d(
+    input: np.ndarray,
+    out: np.ndarray,
+    kernel_h: int,
+    kernel_w: int,
+    stride_h: int,
+    stride_w: int,
+    pad_h: int,
+    pad_w: int,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int,
+) -> None: ...
+def lp_pool2d(
+    input: np.ndarray,
+    out: np.ndarray,
+    norm_type: float,
+    kernel_h: int,
+    kernel_w: int,
+    stride_h: int,
+    stride_w: int,
+    ceil_mode: bool,
+) -> None: ...
+def adaptive_avg_pool2d(input: np.ndarray, out: np.ndarray) -> None: ...
+def adaptive_max_pool2d(
+    input: np.ndarray, out: np.ndarray, indices: npt.NDArray[np.int64] | None
+) -> None: ...
+def patchify(images: np.ndarray, out: np.ndarray, patch_h: int, patch_w: int) -> None: ...
+def unpatchify(patches: np.ndarray, out: np.ndarray, patch_h: int, patch_w: int) -> None: ...

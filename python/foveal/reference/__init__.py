@@ -11,11 +11,25 @@ from .filters import box_filter, filter2d, gaussian_blur, gaussian_kernel, sep_f
 from .frequency import bandpass, spectrum
 from .gradients import canny, deriv_kernels, gradient, scharr, sobel
 from .morphology import dilate, erode, morphology, structuring_element
+from .nn import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    conv2d,
+    lp_pool2d,
+    max_pool2d,
+    patchify,
+    unpatchify,
+)
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool2d",
     "bandpass",
     "box_filter",
     "canny",
+    "conv2d",
     "corners",
     "deriv_kernels",
     "dilate",
@@ -25,12 +39,16 @@ __all__ = [
     "gaussian_kernel",
     "gradient",
     "harris",
+    "lp_pool2d",
+    "max_pool2d",
     "min_eigen",
     "morphology",
     "pad",
+    "patchify",
     "scharr",
     "sep_filter2d",
     "sobel",
     "spectrum",
     "structuring_element",
+    "unpatchify",
 ]
