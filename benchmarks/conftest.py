@@ -5,8 +5,8 @@ never constant. ``--fv-quick`` shrinks them to 540 x 960 for smoke tests.
 
 Every benchmark records ``group`` = the workload's name and ``extra_info`` =
 {library, threads, workload, shape, dtype} so that ``benchmarks/report.py`` can put libraries
-side by side and compute ratios. foveal and cv2 rows run at 1 thread and at all usable cores;
-NumPy, scipy and scikit-image are single-threaded and run once, labelled threads=1.
+side by side and compute ratios. foveal, cv2 and torch rows run at 1 thread and at all usable
+cores; NumPy, scipy and scikit-image are single-threaded and run once, labelled threads=1.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ FULL_SHAPE = (2160, 3840)  # 4K, (rows, cols)
 QUICK_SHAPE = (540, 960)
 
 #: Libraries with a thread pool that we drive; every other library runs single-threaded.
-THREADED_LIBRARIES = ("foveal", "cv2")
+THREADED_LIBRARIES = ("foveal", "cv2", "torch")
 DEFAULT_LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage")
 #: A call of a single-threaded library slower than this (seconds) is timed with
 #: ``benchmark.pedantic(rounds=3)`` instead of pytest-benchmark's calibrated loop.
@@ -107,8 +107,8 @@ def thread_counts() -> list[int]:
 
 
 def library_params(libraries) -> list:
-    """``pytest.param((library, threads))`` for each library: foveal and cv2 at every count of
-    :func:`thread_counts`, the single-threaded libraries once at threads=1."""
+    """``pytest.param((library, threads))`` for each library: foveal, cv2 and torch at every
+    count of :func:`thread_counts`, the single-threaded libraries once at threads=1."""
     params = []
     for lib in libraries:
         counts = thread_counts() if lib in THREADED_LIBRARIES else [1]
@@ -131,6 +131,15 @@ def use_threads(library: str, n: int):
             yield
         finally:
             cv2.setNumThreads(previous)
+    elif library == "torch":
+        import torch
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
     else:
         yield
 
@@ -213,7 +222,8 @@ def fv_benchmark(request, image_shape):
     """``fv_benchmark(fn, library=, threads=, workload=, check=None, slow_rounds=SLOW_ROUNDS)``:
     label the benchmark, call ``fn`` once under the thread setting and pass its result to
     ``check`` (before any timing), then time ``fn``. Single-threaded libraries whose call takes
-    longer than SLOW_CALL_S get ``benchmark.pedantic(rounds=slow_rounds)``."""
+    longer than SLOW_CALL_S get ``benchmark.pedantic(rounds=slow_rounds)``. ``shape`` (default:
+    the image shape) is the input shape recorded; ``extra_info`` adds fields to the record."""
     pytest.importorskip("pytest_benchmark")
     benchmark = request.getfixturevalue("benchmark")
 
@@ -226,15 +236,19 @@ def fv_benchmark(request, image_shape):
         check=None,
         dtype=None,
         slow_rounds: int = SLOW_ROUNDS,
+        shape=None,
+        extra_info=None,
     ):
         benchmark.group = workload
         benchmark.extra_info.update(
             library=library,
             threads=threads,
             workload=workload,
-            shape=list(image_shape),
+            shape=list(image_shape if shape is None else shape),
             dtype=dtype,
         )
+        if extra_info:
+            benchmark.extra_info.update(extra_info)
         with use_threads(library, threads):
             start = time.perf_counter()
             result = fn()

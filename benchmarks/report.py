@@ -3,10 +3,13 @@
     python benchmarks/report.py RESULTS.json [--out results.md] [--plot out.png]
 
 One row per workload x thread count; columns: the median time (ms) of each library, then
-"numpy/foveal", "cv2/foveal", "scipy/foveal", "skimage/foveal" (> 1: foveal is faster).
-NumPy, scipy and scikit-image are single-threaded and are timed once, at threads=1; their
-1-thread median is the one compared with foveal in every row. Benchmarks are matched by the
-``extra_info`` {library, threads, workload} that benchmarks/conftest.py records.
+"numpy/foveal", "cv2/foveal", "scipy/foveal", "skimage/foveal", "torch/foveal" (> 1: foveal
+is faster), for the libraries present. NumPy, scipy and scikit-image are single-threaded and
+are timed once, at threads=1; their 1-thread median is the one compared with foveal in every
+row. Benchmarks are matched by the ``extra_info`` {library, threads, workload} that
+benchmarks/conftest.py records. When workloads carry ``extra_info["gflop"]`` (the work of one
+call, in 10^9 floating-point operations), each library also gets a GFLOP/s column
+(gflop / median time; "—" for rows without it).
 
 The header names the machine that ran the benchmarks (from the JSON's machine_info; from the
 machine making the report if the JSON has none), the date, and foveal's instruction set.
@@ -24,8 +27,8 @@ from collections import OrderedDict
 
 from machine import cpu_model
 
-LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage")
-ANCHORS = ("numpy", "cv2", "scipy", "skimage")
+LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage", "torch")
+ANCHORS = ("numpy", "cv2", "scipy", "skimage", "torch")
 SINGLE_THREADED = ("numpy", "scipy", "skimage")
 
 
@@ -55,6 +58,18 @@ def collect(data: dict):
         if info.get("shape"):
             shapes.add(tuple(info["shape"]))
     return table, sorted(threads_seen), shapes
+
+
+def gflop_per_workload(data: dict) -> dict[str, float]:
+    """{workload: gflop} for the workloads whose benchmarks record ``extra_info["gflop"]``."""
+    out: dict[str, float] = {}
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info") or {}
+        if info.get("library") is None or info.get("gflop") is None:
+            continue
+        workload = info.get("workload") or bench.get("group") or bench["name"]
+        out[workload] = float(info["gflop"])
+    return out
 
 
 def median_for(results: dict, library: str, threads: int):
@@ -89,7 +104,12 @@ def _local_machine() -> dict:
     return info
 
 
-def header_lines(data: dict, path: str, shapes: set, threads: list[int]) -> list[str]:
+def _names(libs) -> str:
+    libs = list(libs)
+    return libs[0] if len(libs) == 1 else ", ".join(libs[:-1]) + " and " + libs[-1]
+
+
+def header_lines(data: dict, path: str, shapes: set, threads: list[int], present=None) -> list[str]:
     mi = data.get("machine_info") or {}
     fv = mi.get("foveal")
     note = ""
@@ -117,12 +137,28 @@ def header_lines(data: dict, path: str, shapes: set, threads: list[int]) -> list
         + commit_text,
         f"- input: {shape_text}"
         + ("  **(--fv-quick smoke run, not 4K)**" if fv.get("quick") else ""),
-        f"- threads: {', '.join(map(str, threads))} (foveal and cv2); numpy, scipy and skimage "
-        "are single-threaded and their 1-thread median is used in every row",
+        _threads_line(threads, present),
         "- times are pytest-benchmark medians in ms; ratios are anchor / foveal: > 1 means "
         "foveal is faster",
     ]
     return lines
+
+
+def _threads_line(threads: list[int], present=None) -> str:
+    """Which of the libraries ``present`` (default: all) ran at each thread count."""
+    present = LIBRARIES if present is None else present
+    threaded = [lib for lib in present if lib not in SINGLE_THREADED]
+    single = [lib for lib in present if lib in SINGLE_THREADED]
+    line = f"- threads: {', '.join(map(str, threads))}"
+    if threaded:
+        line += f" ({_names(threaded)})"
+    if len(single) == 1:
+        line += f"; {single[0]} is single-threaded and its 1-thread median is used in every row"
+    elif single:
+        line += (
+            f"; {_names(single)} are single-threaded and their 1-thread median is used in every row"
+        )
+    return line
 
 
 # --------------------------------------------------------------------------- table
@@ -139,6 +175,13 @@ def _fmt_ms(seconds) -> str:
     if ms >= 1:
         return f"{ms:.2f}"
     return f"{ms:.3f}"
+
+
+def _fmt_rate(gflop, seconds) -> str:
+    if gflop is None or not seconds:
+        return "—"
+    rate = gflop / seconds
+    return f"{rate:.0f}" if rate >= 100 else f"{rate:.1f}" if rate >= 10 else f"{rate:.2f}"
 
 
 def _fmt_ratio(r) -> str:
@@ -170,15 +213,20 @@ def markdown(data: dict, path: str) -> tuple[str, list]:
     body = rows(table, threads)
     present = [lib for lib in LIBRARIES if any(m[lib] is not None for _, _, m, _ in body)]
     anchors = [a for a in ANCHORS if a in present]
+    gflop = gflop_per_workload(data)
     head = ["workload", "threads", *(f"{lib} ms" for lib in present)]
     head += [f"{a}/foveal" for a in anchors]
-    lines = header_lines(data, path, shapes, threads) + [""]
+    if gflop:
+        head += [f"{lib} GFLOP/s" for lib in present]
+    lines = header_lines(data, path, shapes, threads, present) + [""]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("| " + " | ".join(["---", "---:"] + ["---:"] * (len(head) - 2)) + " |")
     for workload, n, medians, ratios in body:
         cells = [workload, str(n)]
         cells += [_fmt_ms(medians[lib]) for lib in present]
         cells += [_fmt_ratio(ratios[a]) for a in anchors]
+        if gflop:
+            cells += [_fmt_rate(gflop.get(workload), medians[lib]) for lib in present]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n", body
 
