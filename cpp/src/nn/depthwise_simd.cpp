@@ -8,8 +8,8 @@
 // With one input channel per output there is no reduction over channels to share, so a GEMM
 // would be a product of width one. Direct instead, one task per (image, output channel): the
 // input plane is padded with zeros on the left and right and split into stride phases once
-// (phase_rows.hpp), so that each tap of an output row is one contiguous run; output rows are
-// accumulated in registers, four vectors at a time, over the taps whose input row exists.
+// (phase_rows.hpp), so that each tap of an output row is one contiguous run; two output rows by
+// up to four vectors are accumulated in registers at a time over every tap.
 #include <cstdint>
 #include <cstring>
 
@@ -25,11 +25,65 @@ namespace {
 
 using detail::ConvPlan;
 
-template <typename T>
-void depthwise_task(void* context, i64 index) {
+// R output rows by NV vectors at column x: R * NV independent accumulators, enough of them
+// (eight) to keep both FMA pipes busy through the FMA latency. Each row r has its own list of
+// `taps` source pointers (a zero row where the tap's input row is outside the image).
+template <typename T, int R, int NV>
+void depthwise_block(int taps, const T* tap_w, const T* const* const* tap_src, T b, i64 x,
+                     T* const* out) {
   using Ln = Lanes<T>;
   using V = typename Ln::W;
   constexpr i64 L = Ln::N;
+  V acc[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = Ln::splat(b);
+  for (int t = 0; t < taps; ++t) {
+    const V w = Ln::splat(tap_w[t]);
+    for (int r = 0; r < R; ++r) {
+      const T* s = tap_src[r][t] + x;
+      for (int v = 0; v < NV; ++v) acc[r][v] += w * Ln::load(s + v * L);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) Ln::store(out[r] + x + v * L, acc[r][v]);
+}
+
+// One output row pair (or the last single row): blocks of four vectors, then the vectors
+// left, then the last partial vector recomputed as the row's final full one (outputs are pure
+// functions of the input, so overlapping writes agree); rows narrower than a vector, scalar.
+template <typename T, int R>
+void depthwise_rows(int taps, const T* tap_w, const T* const* const* tap_src, T b, i64 ow,
+                    T* const* out) {
+  constexpr i64 L = Lanes<T>::N;
+  if (ow < L) {
+    for (int r = 0; r < R; ++r)
+      for (i64 x = 0; x < ow; ++x) {
+        T a = b;
+        for (int t = 0; t < taps; ++t) a += tap_w[t] * tap_src[r][t][x];
+        out[r][x] = a;
+      }
+    return;
+  }
+  i64 x = 0;
+  for (; x + 4 * L <= ow; x += 4 * L) depthwise_block<T, R, 4>(taps, tap_w, tap_src, b, x, out);
+  switch ((ow - x) / L) {
+    case 3:
+      depthwise_block<T, R, 3>(taps, tap_w, tap_src, b, x, out);
+      break;
+    case 2:
+      depthwise_block<T, R, 2>(taps, tap_w, tap_src, b, x, out);
+      break;
+    case 1:
+      depthwise_block<T, R, 1>(taps, tap_w, tap_src, b, x, out);
+      break;
+    default:
+      break;
+  }
+  if (ow % L) depthwise_block<T, R, 1>(taps, tap_w, tap_src, b, ow - L, out);
+}
+
+template <typename T>
+void depthwise_task(void* context, i64 index) {
   const ConvPlan& plan = *static_cast<const ConvPlan*>(context);
   const i64 m = index % plan.c_out, n = index / plan.c_out;
   const i64 c = m / (plan.c_out / plan.c_in);
@@ -39,15 +93,24 @@ void depthwise_task(void* context, i64 index) {
   const i64 wp = max_of(pl + W, (OW - 1) * plan.sw + (plan.kw - 1) * plan.dw + 1);
   const Phases ph = Phases::of(wp, plan.sw);
   const i64 row_len = ph.s * ph.q;
-  const i64 taps = plan.kh * plan.kw;
-  Scratch scratch(static_cast<std::size_t>(H * row_len + wp) * sizeof(T) +
-                  static_cast<std::size_t>(taps) * (sizeof(T) + sizeof(const T*)));
-  T* planes = static_cast<T*>(scratch.p);
-  T* padded = planes + H * row_len;
+  const int taps = static_cast<int>(plan.kh * plan.kw);
+  // Two rows' tap pointers and the column taps' offsets (8-byte values first, for their
+  // alignment), then the planes, a zero row, one padded row for splitting and the tap weights.
+  Scratch scratch(static_cast<std::size_t>(2 * taps) * sizeof(const T*) +
+                  static_cast<std::size_t>(plan.kw) * sizeof(i64) +
+                  static_cast<std::size_t>((H + 1) * row_len + wp + taps) * sizeof(T));
+  const T** tap_ptr = static_cast<const T**>(scratch.p);
+  const T* const* tap_src[2] = {tap_ptr, tap_ptr + taps};
+  // Where column tap j of output column 0 starts in a row of phases.
+  i64* tap_col = reinterpret_cast<i64*>(tap_ptr + 2 * taps);
+  for (i64 j = 0; j < plan.kw; ++j) tap_col[j] = ph.start(j * plan.dw);
+  T* planes = reinterpret_cast<T*>(tap_col + plan.kw);
+  T* zeros = planes + H * row_len;
+  T* padded = zeros + row_len;
   T* tap_w = padded + wp;
-  const T** tap_src = reinterpret_cast<const T**>(tap_w + taps);
 
   const T* src = static_cast<const T*>(plan.input) + (n * plan.c_in + c) * H * W;
+  for (i64 i = 0; i < row_len; ++i) zeros[i] = T(0);
   for (i64 i = 0; i < wp; ++i) padded[i] = T(0);
   for (i64 y = 0; y < H; ++y) {
     // Stride 1 has one phase: the padded row itself, written in place.
@@ -61,47 +124,23 @@ void depthwise_task(void* context, i64 index) {
   }
 
   const T* weight = static_cast<const T*>(plan.weight) + m * taps;
+  for (int t = 0; t < taps; ++t) tap_w[t] = weight[t];
   const T b = plan.bias ? static_cast<const T*>(plan.bias)[m] : T(0);
   T* out = static_cast<T*>(plan.output) + (n * plan.c_out + m) * OH * OW;
-  for (i64 y = 0; y < OH; ++y) {
-    // The taps of this output row whose input row exists.
-    int count = 0;
-    for (i64 i = 0; i < plan.kh; ++i) {
-      const i64 iy = y * plan.sh - plan.pad_top + i * plan.dh;
-      if (iy < 0 || iy >= H) continue;
-      for (i64 j = 0; j < plan.kw; ++j) {
-        tap_w[count] = weight[i * plan.kw + j];
-        tap_src[count] = planes + iy * row_len + ph.start(j * plan.dw);
-        ++count;
+  for (i64 y = 0; y < OH; y += 2) {
+    const int rows = OH - y >= 2 ? 2 : 1;
+    T* out_rows[2] = {out + y * OW, out + (y + rows - 1) * OW};
+    for (int r = 0; r < rows; ++r) {
+      for (i64 i = 0; i < plan.kh; ++i) {
+        const i64 iy = (y + r) * plan.sh - plan.pad_top + i * plan.dh;
+        const T* row = iy < 0 || iy >= H ? zeros : planes + iy * row_len;
+        for (i64 j = 0; j < plan.kw; ++j) tap_ptr[r * taps + i * plan.kw + j] = row + tap_col[j];
       }
     }
-    T* o = out + y * OW;
-    i64 x = 0;
-    for (; x + 4 * L <= OW; x += 4 * L) {
-      V a0 = Ln::splat(b), a1 = a0, a2 = a0, a3 = a0;
-      for (int t = 0; t < count; ++t) {
-        const V w = Ln::splat(tap_w[t]);
-        const T* s = tap_src[t] + x;
-        a0 += w * Ln::load(s);
-        a1 += w * Ln::load(s + L);
-        a2 += w * Ln::load(s + 2 * L);
-        a3 += w * Ln::load(s + 3 * L);
-      }
-      Ln::store(o + x, a0);
-      Ln::store(o + x + L, a1);
-      Ln::store(o + x + 2 * L, a2);
-      Ln::store(o + x + 3 * L, a3);
-    }
-    for (; x + L <= OW; x += L) {
-      V a = Ln::splat(b);
-      for (int t = 0; t < count; ++t) a += Ln::splat(tap_w[t]) * Ln::load(tap_src[t] + x);
-      Ln::store(o + x, a);
-    }
-    for (; x < OW; ++x) {
-      T a = b;
-      for (int t = 0; t < count; ++t) a += tap_w[t] * tap_src[t][x];
-      o[x] = a;
-    }
+    if (rows == 2)
+      depthwise_rows<T, 2>(taps, tap_w, tap_src, b, OW, out_rows);
+    else
+      depthwise_rows<T, 1>(taps, tap_w, tap_src, b, OW, out_rows);
   }
 }
 
