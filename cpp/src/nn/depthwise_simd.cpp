@@ -119,6 +119,7 @@ void depthwise_task(void* context, i64 index) {
       for (i64 i = 0; i < pl; ++i) row[i] = T(0);
       for (i64 i = pl + W; i < wp; ++i) row[i] = T(0);
     }
+    prefetch_values(src + (y + 8) * W, W);
     copy_row(row + pl, src + y * W, W);
     if (ph.s != 1) split_phases(padded, wp, ph, planes + y * row_len);
   }

@@ -28,6 +28,9 @@ namespace {
 using detail::PoolKind;
 using detail::PoolPlan;
 
+// Input rows are prefetched this many rows ahead of their reduction.
+constexpr i64 kPrefetchRows = 8;
+
 // The first and one-past-last input index of window `o` of an adaptive pool along an axis of
 // n inputs and m outputs: [floor(o*n/m), ceil((o+1)*n/m)).
 inline i64 adaptive_start(i64 o, i64 n, i64 m) {
@@ -161,6 +164,7 @@ void sliding_plane(const PoolJob<T>& job, const T* src, T* out, T* padded, T* ph
     while (iy < 0) iy += plan.dh;
     for (; iy < r.hi; iy += plan.dh) {
       const T* s = src + iy * W;
+      prefetch_values(s + kPrefetchRows * W, W);
       if (!any) {
         if (plan.kind == PoolKind::lp)
           for (i64 i = 0; i < W; ++i) row[i] = power(s[i], plan.norm_type);
@@ -228,6 +232,7 @@ void adaptive_plane(const PoolJob<T>& job, const T* src, T* out, T* row) {
     copy_row(row, src + r.lo * W, W);
     for (i64 iy = r.lo + 1; iy < r.hi; ++iy) {
       const T* s = src + iy * W;
+      prefetch_values(s + kPrefetchRows * W, W);
       i64 i = 0;
       if (is_max) {
         for (; i + L <= W; i += L) Ln::store(row + i, max_nan(Ln::load(row + i), Ln::load(s + i)));
