@@ -16,6 +16,7 @@ MODULES = [
     "foveal.corners",
     "foveal.frequency",
     "foveal.nn",
+    "foveal.attention",
 ]
 
 

@@ -10,6 +10,7 @@ void bind_runtime(py::module_& m);
 void bind_morphology(py::module_& m);
 void bind_filters(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_attention(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "foveal's CPU kernels (private: use the foveal package)";
@@ -18,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   bind_morphology(m);
   bind_filters(m);
   bind_nn(m);
+  bind_attention(m);
 }

@@ -1,5 +1,6 @@
 """Neural-network operations with torch.nn.functional's arguments and numbers: 2-D convolution,
-pooling, and ViT patch sequences.
+pooling, ViT patch sequences, and (from foveal.attention) scaled dot-product attention and its
+relatives.
 
 Tensors are NCHW, ``(N, C, H, W)``, and every function also takes one unbatched ``(C, H, W)``
 tensor and then returns unbatched results, as torch does. NumPy arrays, torch tensors (CPU or
@@ -26,15 +27,27 @@ import numpy as np
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
+from .attention import (
+    additive_attention,
+    luong_attention,
+    multi_head_attention,
+    scaled_dot_product_attention,
+    self_attentive_pooling,
+)
 
 __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
+    "additive_attention",
     "avg_pool2d",
     "conv2d",
     "lp_pool2d",
+    "luong_attention",
     "max_pool2d",
+    "multi_head_attention",
     "patchify",
+    "scaled_dot_product_attention",
+    "self_attentive_pooling",
     "unpatchify",
 ]
 

@@ -6,6 +6,7 @@
 #include "foveal/error.hpp"
 #include "foveal/image.hpp"
 #include "foveal/morphology.hpp"
+#include "foveal/attention.hpp"
 #include "foveal/nn.hpp"
 #include "foveal/parallel.hpp"
 #include "foveal/version.hpp"

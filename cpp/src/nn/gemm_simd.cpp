@@ -34,35 +34,13 @@
 #include "foveal/parallel.hpp"
 #include "nn_plan.hpp"
 #include "simd.hpp"
+#include "tile.hpp"
 
 namespace foveal {
 namespace FOVEAL_ISA {
 namespace {
 
 using detail::ConvPlan;
-
-// The widest vector this instruction set has: the micro-kernel's tile is MR rows by two of them.
-#if defined(__AVX512F__)
-constexpr int kVectorBytes = 64;
-#elif defined(__AVX__)
-constexpr int kVectorBytes = 32;
-#else
-constexpr int kVectorBytes = 16;
-#endif
-
-template <typename T>
-struct Tile {
-  typedef T V __attribute__((vector_size(kVectorBytes)));
-  static constexpr int L = kVectorBytes / static_cast<int>(sizeof(T));  // lanes of V
-  static constexpr int MR = 6;
-  static constexpr int NR = 2 * L;
-  static V load(const T* p) {
-    V v;
-    std::memcpy(&v, p, sizeof(V));
-    return v;
-  }
-  static void store(T* p, V v) { std::memcpy(p, &v, sizeof(V)); }
-};
 
 // Cache budgets (bytes): a packed KC x NR panel of B stays in L1, the block of A panels one
 // task sweeps and the block of B panels stay in L2.

@@ -5,6 +5,13 @@ NumPy baseline that the benchmarks time. Each takes the same arguments as its fo
 counterpart, already validated, and returns a new NumPy array.
 """
 
+from .attention import (
+    additive_attention,
+    luong_attention,
+    multi_head_attention,
+    scaled_dot_product_attention,
+    self_attentive_pooling,
+)
 from .border import pad
 from .corners import corners, harris, min_eigen
 from .filters import box_filter, filter2d, gaussian_blur, gaussian_kernel, sep_filter2d
@@ -25,6 +32,7 @@ from .nn import (
 __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
+    "additive_attention",
     "avg_pool2d",
     "bandpass",
     "box_filter",
@@ -40,12 +48,16 @@ __all__ = [
     "gradient",
     "harris",
     "lp_pool2d",
+    "luong_attention",
     "max_pool2d",
     "min_eigen",
     "morphology",
+    "multi_head_attention",
     "pad",
     "patchify",
+    "scaled_dot_product_attention",
     "scharr",
+    "self_attentive_pooling",
     "sep_filter2d",
     "sobel",
     "spectrum",
