@@ -120,12 +120,33 @@ def _tensor(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32) / 255
 
 
+def _heads(img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queries, keys and values from the image: 8 heads of its first 512 rows of 16 x 16
+    patches' means, as (8, L, 48) float32 (a toy sequence: one token per patch)."""
+    t = _tensor(img)[:, : img.shape[0] // 16 * 16, : img.shape[1] // 16 * 16]
+    c, h, w = t.shape
+    tokens = t.reshape(c, h // 16, 16, w // 16, 16).transpose(1, 3, 0, 2, 4).reshape(-1, c * 256)
+    tokens = tokens[:512, : 8 * 48].reshape(-1, 8, 48).transpose(1, 0, 2)
+    q = np.ascontiguousarray(tokens)
+    return q, np.ascontiguousarray(q[:, ::-1]), np.ascontiguousarray(q * 0.5)
+
+
 def _nn_cases() -> list[Case]:
     """A convolution layer and pools on the colour image as a (3, H, W) tensor (nn family); the
     float64 references rounded to float32, the output dtype."""
     weight = np.random.default_rng(7).standard_normal((8, 3, 3, 3)).astype(np.float32)
     bias = np.linspace(-1, 1, 8, dtype=np.float32)
     return [
+        Case(
+            "attention 8 heads causal (tol 1e-5)",
+            lambda img: foveal.nn.scaled_dot_product_attention(*_heads(img), is_causal=True),
+            lambda img: reference.scaled_dot_product_attention(*_heads(img), is_causal=True).astype(
+                np.float32
+            ),
+            input="color",
+            family="attention",
+            tol=1e-5,
+        ),
         Case(
             "conv2d 3->8 3x3 pad 1 (tol 1e-5)",
             lambda img: foveal.nn.conv2d(_tensor(img), weight, bias, padding=1),

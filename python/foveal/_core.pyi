@@ -90,3 +90,13 @@ def adaptive_max_pool2d(
 ) -> None: ...
 def patchify(images: np.ndarray, out: np.ndarray, patch_h: int, patch_w: int) -> None: ...
 def unpatchify(patches: np.ndarray, out: np.ndarray, patch_h: int, patch_w: int) -> None: ...
+def scaled_dot_product_attention(
+    query: np.ndarray,
+    key: np.ndarray,
+    value: np.ndarray,
+    out: np.ndarray,
+    mask: np.ndarray | None,
+    scale: float,
+    causal: bool,
+    empty_row: float,
+) -> None: ...
