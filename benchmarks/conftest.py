@@ -27,7 +27,8 @@ FULL_SHAPE = (2160, 3840)  # 4K, (rows, cols)
 QUICK_SHAPE = (540, 960)
 
 #: Libraries with a thread pool that we drive; every other library runs single-threaded.
-THREADED_LIBRARIES = ("foveal", "cv2", "torch")
+#: "torch-math" is torch's unfused attention written with torch ops (benchmarks/test_attention.py).
+THREADED_LIBRARIES = ("foveal", "cv2", "torch", "torch-math")
 DEFAULT_LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage")
 #: A call of a single-threaded library slower than this (seconds) is timed with
 #: ``benchmark.pedantic(rounds=3)`` instead of pytest-benchmark's calibrated loop.
@@ -107,8 +108,9 @@ def thread_counts() -> list[int]:
 
 
 def library_params(libraries) -> list:
-    """``pytest.param((library, threads))`` for each library: foveal, cv2 and torch at every
-    count of :func:`thread_counts`, the single-threaded libraries once at threads=1."""
+    """``pytest.param((library, threads))`` for each library: foveal, cv2, torch and
+    torch-math at every count of :func:`thread_counts`, the single-threaded libraries once at
+    threads=1."""
     params = []
     for lib in libraries:
         counts = thread_counts() if lib in THREADED_LIBRARIES else [1]
@@ -131,7 +133,7 @@ def use_threads(library: str, n: int):
             yield
         finally:
             cv2.setNumThreads(previous)
-    elif library == "torch":
+    elif library in ("torch", "torch-math"):
         import torch
 
         previous = torch.get_num_threads()

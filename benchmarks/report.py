@@ -3,13 +3,13 @@
     python benchmarks/report.py RESULTS.json [--out results.md] [--plot out.png]
 
 One row per workload x thread count; columns: the median time (ms) of each library, then
-"numpy/foveal", "cv2/foveal", "scipy/foveal", "skimage/foveal", "torch/foveal" (> 1: foveal
-is faster), for the libraries present. NumPy, scipy and scikit-image are single-threaded and
-are timed once, at threads=1; their 1-thread median is the one compared with foveal in every
-row. Benchmarks are matched by the ``extra_info`` {library, threads, workload} that
-benchmarks/conftest.py records. When workloads carry ``extra_info["gflop"]`` (the work of one
-call, in 10^9 floating-point operations), each library also gets a GFLOP/s column
-(gflop / median time; "—" for rows without it).
+"numpy/foveal", "cv2/foveal", "scipy/foveal", "skimage/foveal", "torch/foveal",
+"torch-math/foveal" (> 1: foveal is faster), for the libraries present. NumPy, scipy and
+scikit-image are single-threaded and are timed once, at threads=1; their 1-thread median is
+the one compared with foveal in every row. Benchmarks are matched by the ``extra_info``
+{library, threads, workload} that benchmarks/conftest.py records. When workloads carry
+``extra_info["gflop"]`` (the work of one call, in 10^9 floating-point operations), each
+library also gets a GFLOP/s column (gflop / median time; "—" for rows without it).
 
 The header names the machine that ran the benchmarks (from the JSON's machine_info; from the
 machine making the report if the JSON has none), the date, and foveal's instruction set.
@@ -27,8 +27,8 @@ from collections import OrderedDict
 
 from machine import cpu_model
 
-LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage", "torch")
-ANCHORS = ("numpy", "cv2", "scipy", "skimage", "torch")
+LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage", "torch", "torch-math")
+ANCHORS = ("numpy", "cv2", "scipy", "skimage", "torch", "torch-math")
 SINGLE_THREADED = ("numpy", "scipy", "skimage")
 
 
