@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 try:  # let ``pytest tests`` work from a plain checkout too
-    import foveal  # noqa: F401
+    import foveal
 except ImportError:  # pragma: no cover - only without PYTHONPATH / an install
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
-    import foveal  # noqa: F401
+    import foveal
 
 SEED = 20240607
 
@@ -77,6 +77,16 @@ def random_mask(rng: np.random.Generator, shape, density: float = 0.5, anchor=No
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(SEED)
+
+
+@pytest.fixture
+def restore_isa():
+    """The active instruction set (the test may switch it), restored afterwards."""
+    original = foveal.get_isa()
+    try:
+        yield original
+    finally:
+        foveal.set_isa(original)
 
 
 @pytest.fixture

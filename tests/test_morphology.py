@@ -152,15 +152,6 @@ def ndi():
     return pytest.importorskip("scipy.ndimage")
 
 
-@pytest.fixture
-def restore_isa():
-    original = foveal.get_isa()
-    try:
-        yield original
-    finally:
-        foveal.set_isa(original)
-
-
 # --------------------------------------------------------------------------------------------
 # structuring_element
 # --------------------------------------------------------------------------------------------

@@ -1281,15 +1281,6 @@ def test_out_errors(call):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def restore_isa():
-    original = foveal.get_isa()
-    try:
-        yield original
-    finally:
-        foveal.set_isa(original)
-
-
 def isa_workload(dtype):
     """(name, call, reference result, scale, exact) for conv2d's paths (K = 603: several K
     blocks on every ISA), the depthwise kernel and every pool."""

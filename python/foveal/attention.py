@@ -116,7 +116,7 @@ def scaled_dot_product_attention(
     when L != S, as torch); not together with ``attn_mask``. Rows none of whose keys take part
     give zeros (as torch's CPU kernel). ``dropout_p`` must be 0 (dropout is not implemented).
 
-    Fused: tiles of 48 queries against tiles of 64 keys with an online softmax, register-tiled
+    Fused: tiles of 48 queries against tiles of 128 keys with an online softmax, register-tiled
     products per instruction set, threads over batches, heads and query tiles; causal tiles
     above the diagonal are skipped. Memory O(L*E + S*E), never O(L*S).
 
@@ -221,10 +221,10 @@ def _module_of(arr):
     return _xp() if dsp.is_cupy(arr) else np
 
 
-def _param(obj, ref, fn: str, name: str, shape):
+def _param(obj, ref, fn: str, name: str, shape, ref_name: str = "query"):
     """A weight or bias of exactly ``shape``, of ``ref``'s dtype and device."""
     arr, _ = _float(obj, fn, name)
-    _same(arr, ref, fn, name, "query")
+    _same(arr, ref, fn, name, ref_name)
     if tuple(arr.shape) != tuple(shape):
         raise ValueError(f"{fn}: {name} must have shape {tuple(shape)}, got {tuple(arr.shape)}")
     return arr
@@ -426,7 +426,9 @@ def _query(query, fn: str):
 
 
 def _results(kind, batched, *arrays):
-    return tuple(kind.wrap(a if batched else a[0]) for a in arrays)
+    """The results in the caller's kind, the batch axis dropped for unbatched input (a 0-d
+    array, not a scalar, where that leaves no axis)."""
+    return tuple(kind.wrap(a if batched else a[0, ...]) for a in arrays)
 
 
 def additive_attention(query, keys, values, w_query, w_key, v, mask=None):
@@ -519,9 +521,9 @@ def self_attentive_pooling(hidden, w_s1, w_s2, mask=None):
     if min(h.shape) == 0:
         raise ValueError(f"{fn}: hidden must not be empty, got shape {tuple(h.shape)}")
     w1a, _ = _float(w_s1, fn, "w_s1", ndims=(2,))
-    w1 = _param(w_s1, h, fn, "w_s1", (w1a.shape[0], h.shape[2]))
+    w1 = _param(w_s1, h, fn, "w_s1", (w1a.shape[0], h.shape[2]), "hidden")
     w2a, _ = _float(w_s2, fn, "w_s2", ndims=(2,))
-    w2 = _param(w_s2, h, fn, "w_s2", (w2a.shape[0], w1.shape[0]))
+    w2 = _param(w_s2, h, fn, "w_s2", (w2a.shape[0], w1.shape[0]), "hidden")
     if min(w1.shape + w2.shape) == 0:
         raise ValueError(f"{fn}: w_s1 and w_s2 must not be empty")
     m = _bool_mask(mask, fn, h.shape[:2], batched, h)

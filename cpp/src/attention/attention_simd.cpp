@@ -125,14 +125,15 @@ T softmax_step(T* x, i64 width, i64 live, const T* mask_row, i64 mask_s, T& m, T
   using V = typename Ln::W;
   constexpr i64 L = Ln::N;
   constexpr T inf = std::numeric_limits<T>::infinity();
+  // exp(x - shift) = 2^((x - shift) log2 e): the difference first, so that huge finite
+  // scores and masks (finfo.min as padding) compare and cancel as they do in torch.
   constexpr T log2e = static_cast<T>(kLog2e);
   i64 j = 0;
   if (mask_row && mask_s == 1) {
-    for (; j + L <= live; j += L)
-      Ln::store(x + j, Ln::load(mask_row + j) * log2e + Ln::load(x + j));
-    for (; j < live; ++j) x[j] += mask_row[j] * log2e;
+    for (; j + L <= live; j += L) Ln::store(x + j, Ln::load(x + j) + Ln::load(mask_row + j));
+    for (; j < live; ++j) x[j] += mask_row[j];
   } else if (mask_row) {
-    for (; j < live; ++j) x[j] += mask_row[j * mask_s] * log2e;
+    for (; j < live; ++j) x[j] += mask_row[j * mask_s];
   }
   for (j = live < 0 ? 0 : live; j < width; ++j) x[j] = -inf;
   V mv = Ln::splat(-inf);
@@ -145,18 +146,18 @@ T softmax_step(T* x, i64 width, i64 live, const T* mask_row, i64 mask_s, T& m, T
   const T m_new = tile_max > m ? tile_max : m;
   // With every score so far -inf, subtract 0: the probabilities are exactly 0.
   const T shift = m_new == -inf ? T(0) : m_new;
-  const T alpha = m_new == m ? T(1) : exp2_scalar(m - shift);
+  const T alpha = m_new == m ? T(1) : exp2_scalar((m - shift) * log2e);
   V sum0 = V{}, sum1 = V{};
   for (j = 0; j + 2 * L <= width; j += 2 * L) {
-    const V p0 = exp2_nonpositive<T>(Ln::load(x + j) - shift);
-    const V p1 = exp2_nonpositive<T>(Ln::load(x + j + L) - shift);
+    const V p0 = exp2_nonpositive<T>((Ln::load(x + j) - shift) * log2e);
+    const V p1 = exp2_nonpositive<T>((Ln::load(x + j + L) - shift) * log2e);
     Ln::store(x + j, p0);
     Ln::store(x + j + L, p1);
     sum0 += p0;
     sum1 += p1;
   }
   for (; j < width; j += L) {
-    const V p = exp2_nonpositive<T>(Ln::load(x + j) - shift);
+    const V p = exp2_nonpositive<T>((Ln::load(x + j) - shift) * log2e);
     Ln::store(x + j, p);
     sum0 += p;
   }
@@ -188,9 +189,8 @@ void attention_task(void* context, i64 index) {
   T* m = acc + rows_pad * ev_pad;
   T* l = m + kRows;
   const T* q = static_cast<const T*>(plan.q) + (bh * plan.l + q0) * E;
-  // The scale and log2(e) folded into the queries: the scores come out scaled, in base 2, so
-  // that the softmax takes powers of 2 (exp(x) = 2^(x log2 e)).
-  const T scale = static_cast<T>(plan.scale * kLog2e);
+  // The scale folded into the queries: the scores come out scaled.
+  const T scale = static_cast<T>(plan.scale);
   for (i64 i = 0; i < rows * E; ++i) qt[i] = q[i] * scale;
   for (i64 i = rows * E; i < rows_pad * E; ++i) qt[i] = T(0);
   for (i64 i = 0; i < rows_pad * ev_pad; ++i) acc[i] = T(0);
