@@ -211,10 +211,18 @@ void attention_task(void* context, i64 index) {
     if (plan.causal) width = min_of(width, q1 - s0);
     width = (width + NR - 1) / NR * NR;
     if (plan.causal && s0 > q1 - 1) break;  // every key of the tile is past every row
+    // Causal: each panel of MR rows computes only the key panels up to its own last row's
+    // diagonal (the rows' later keys are set to -inf by the softmax step, never read).
+    auto panel_keys = [&](i64 r0) {
+      if (!plan.causal) return width;
+      const i64 reach = q0 + r0 + MR - s0;
+      return reach <= 0 ? i64(0) : min_of(width, (reach + NR - 1) / NR * NR);
+    };
     for (i64 jt = 0; jt < width / NR; ++jt) {
       const T* panel = kp + (s0 / NR + jt) * E * NR;
       for (i64 r0 = 0; r0 < rows_pad; r0 += MR)
-        tile_product(E, qt + r0 * E, E, panel, scores + r0 * kKeys + jt * NR, kKeys, false);
+        if (jt * NR < panel_keys(r0))
+          tile_product(E, qt + r0 * E, E, panel, scores + r0 * kKeys + jt * NR, kKeys, false);
     }
     for (i64 i = 0; i < rows; ++i) {
       i64 live = min_of(kKeys, S - s0);
@@ -229,9 +237,12 @@ void attention_task(void* context, i64 index) {
     }
     for (i64 ct = 0; ct < ev_pad / NR; ++ct) {
       const T* panel = vp + (ct * job.s_pad + s0) * NR;
-      for (i64 r0 = 0; r0 < rows_pad; r0 += MR)
-        tile_product(width, scores + r0 * kKeys, kKeys, panel, acc + r0 * ev_pad + ct * NR, ev_pad,
-                     true);
+      for (i64 r0 = 0; r0 < rows_pad; r0 += MR) {
+        const i64 keys = panel_keys(r0);
+        if (keys > 0)
+          tile_product(keys, scores + r0 * kKeys, kKeys, panel, acc + r0 * ev_pad + ct * NR, ev_pad,
+                       true);
+      }
     }
   }
 
