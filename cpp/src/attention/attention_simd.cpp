@@ -84,34 +84,28 @@ void pack_kv(void* context, i64 index) {
   T* kp = job.k_panels + index * job.s_pad * E;
   T* vp = job.v_panels + index * job.s_pad * job.ev_pad;
   for (i64 p = 0; p < job.s_pad / NR; ++p) {
+    // A transpose by panel: NR key rows (in L1) read across, each panel row written whole.
     T* panel = kp + p * E * NR;
-    for (i64 lane = 0; lane < NR; ++lane) {
-      const i64 j = p * NR + lane;
-      if (j < S) {
-        const T* row = k + j * E;
-        for (i64 d = 0; d < E; ++d) panel[d * NR + lane] = row[d];
-      } else {
-        for (i64 d = 0; d < E; ++d) panel[d * NR + lane] = T(0);
-      }
+    const i64 keys = max_of<i64>(0, min_of<i64>(NR, S - p * NR));
+    for (i64 d = 0; d < E; ++d) {
+      T* dst = panel + d * NR;
+      for (i64 lane = 0; lane < keys; ++lane) dst[lane] = k[(p * NR + lane) * E + d];
+      for (i64 lane = keys; lane < NR; ++lane) dst[lane] = T(0);
     }
   }
   for (i64 c = 0; c < job.ev_pad / NR; ++c) {
     T* panel = vp + c * job.s_pad * NR;
+    const i64 cols = min_of<i64>(NR, Ev - c * NR);
     for (i64 j = 0; j < job.s_pad; ++j) {
       T* dst = panel + j * NR;
-      for (i64 lane = 0; lane < NR; ++lane) {
-        const i64 col = c * NR + lane;
-        dst[lane] = (j < S && col < Ev) ? v[j * Ev + col] : T(0);
+      i64 lane = 0;
+      if (j < S) {
+        copy_row(dst, v + j * Ev + c * NR, cols);
+        lane = cols;
       }
+      for (; lane < NR; ++lane) dst[lane] = T(0);
     }
   }
-}
-
-inline float exp2_scalar(float x) {
-  return __builtin_exp2f(x);
-}
-inline double exp2_scalar(double x) {
-  return __builtin_exp2(x);
 }
 
 // The online-softmax step of one row of a (scaled) score tile: mask, new maximum, probabilities
@@ -135,20 +129,32 @@ T softmax_step(T* x, i64 width, i64 live, const T* mask_row, i64 mask_s, T& m, T
   } else if (mask_row) {
     for (; j < live; ++j) x[j] += mask_row[j * mask_s];
   }
-  for (j = live < 0 ? 0 : live; j < width; ++j) x[j] = -inf;
-  V mv = Ln::splat(-inf);
-  for (j = 0; j < width; j += L) {
-    const V a = Ln::load(x + j);
-    mv = a > mv ? a : mv;
+  // Past `live` the probabilities are 0: the vectors that hold only such keys are written as
+  // zeros rather than exponentiated (the causal diagonal's tiles), the one straddling `live`
+  // gets -inf in its dead lanes.
+  const i64 lo = live < 0 ? 0 : live;
+  const i64 used = (lo + L - 1) / L * L;
+  for (j = lo; j < used; ++j) x[j] = -inf;
+  for (j = used; j < width; ++j) x[j] = T(0);
+  V mv0 = Ln::splat(-inf), mv1 = mv0;
+  for (j = 0; j + 2 * L <= used; j += 2 * L) {
+    const V a = Ln::load(x + j), b = Ln::load(x + j + L);
+    mv0 = a > mv0 ? a : mv0;
+    mv1 = b > mv1 ? b : mv1;
   }
+  if (j < used) {
+    const V a = Ln::load(x + j);
+    mv0 = a > mv0 ? a : mv0;
+  }
+  const V mv = mv0 > mv1 ? mv0 : mv1;
   T tile_max = -inf;
   for (i64 t = 0; t < L; ++t) tile_max = mv[t] > tile_max ? mv[t] : tile_max;
   const T m_new = tile_max > m ? tile_max : m;
   // With every score so far -inf, subtract 0: the probabilities are exactly 0.
   const T shift = m_new == -inf ? T(0) : m_new;
-  const T alpha = m_new == m ? T(1) : exp2_scalar((m - shift) * log2e);
+  const T alpha = m_new == m ? T(1) : exp2_nonpositive<T>(Ln::splat((m - shift) * log2e))[0];
   V sum0 = V{}, sum1 = V{};
-  for (j = 0; j + 2 * L <= width; j += 2 * L) {
+  for (j = 0; j + 2 * L <= used; j += 2 * L) {
     const V p0 = exp2_nonpositive<T>((Ln::load(x + j) - shift) * log2e);
     const V p1 = exp2_nonpositive<T>((Ln::load(x + j + L) - shift) * log2e);
     Ln::store(x + j, p0);
@@ -156,7 +162,7 @@ T softmax_step(T* x, i64 width, i64 live, const T* mask_row, i64 mask_s, T& m, T
     sum0 += p0;
     sum1 += p1;
   }
-  for (; j < width; j += L) {
+  for (; j < used; j += L) {
     const V p = exp2_nonpositive<T>((Ln::load(x + j) - shift) * log2e);
     Ln::store(x + j, p);
     sum0 += p;
