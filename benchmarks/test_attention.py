@@ -66,7 +66,6 @@ adds).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
@@ -80,6 +79,7 @@ import foveal.nn as fnn
 import foveal.reference.attention as ref
 import numpy as np
 import pytest
+from tensor_checks import blas_single_threaded, check_result
 
 LIBRARIES = ("foveal", "numpy", "torch", "torch-math")
 SEED = 20240601
@@ -190,53 +190,6 @@ def _expected(w: Workload, q, k, v) -> np.ndarray:
     return _EXPECTED[key]
 
 
-def _check(library: str, label: str, expected: np.ndarray, tol: float):
-    def check(result):
-        if library in ("torch", "torch-math"):
-            result = result.numpy()
-        result = np.asarray(result)
-        where = f"{library} on {label}"
-        assert result.shape == expected.shape, f"{where}: shape {result.shape}"
-        if library == "numpy":  # the reference computes in float64
-            assert result.dtype == np.float64, f"{where}: dtype {result.dtype}"
-            result = result.astype(np.float32)
-        assert result.dtype == expected.dtype, f"{where}: dtype {result.dtype}"
-        assert np.isfinite(result).all(), f"{where}: non-finite values"
-        if library == "foveal":
-            if not np.array_equal(result, expected):
-                d = np.abs(result.astype(np.float64) - expected)
-                first = tuple(int(i) for i in np.unravel_index(np.argmax(d), d.shape))
-                raise AssertionError(
-                    f"{where}: {int((d > 0).sum())} values differ from foveal at its default "
-                    f"thread count, largest at {first}: {result[first]!r} vs {expected[first]!r}"
-                )
-            return
-        scale = float(np.abs(expected).max()) or 1.0
-        d = np.abs(result.astype(np.float64) - expected.astype(np.float64))
-        worst = tuple(int(i) for i in np.unravel_index(np.argmax(d), d.shape))
-        assert d.max() <= tol * scale, (
-            f"{where}: max |diff| {d.max():.3g} > {tol} * {scale:.3g} at {worst}: "
-            f"{library}={result[worst]!r} foveal={expected[worst]!r}"
-        )
-
-    return check
-
-
-@contextlib.contextmanager
-def _blas_single_threaded(library: str):
-    """NumPy's matrix products at one BLAS thread (when threadpoolctl is installed)."""
-    if library != "numpy":
-        yield None
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield None
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield 1
-
-
 # --------------------------------------------------------------------------- the benchmarks
 
 
@@ -250,7 +203,7 @@ def test_sdpa(fv_benchmark, attention_inputs, fv_quick, workload, library_thread
     label = f"sdpa: {_dims(shape)} float32 {'causal' if w.causal else 'plain'}"
     expected = _expected(w, q, k, v)
     fn = _sdpa_call(library, q, k, v, w.causal)
-    with _blas_single_threaded(library) as blas:
+    with blas_single_threaded(library) as blas:
         fv_benchmark(
             fn,
             library=library,
@@ -263,7 +216,7 @@ def test_sdpa(fv_benchmark, attention_inputs, fv_quick, workload, library_thread
                 "gflop": gflop(shape, w.causal),
                 **({"blas_threads": blas} if blas else {}),
             },
-            check=_check(library, label, expected, TOL),
+            check=check_result(library, label, expected, TOL),
             slow_rounds=1,  # NumPy's float64 (B, H, L, S) scores take seconds at L = 4096
         )
 

@@ -32,13 +32,13 @@ magnitude of foveal's result. Convolution rows also record ``extra_info["gflop"]
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 
 import foveal.nn as fnn
 import foveal.reference.nn as ref
 import numpy as np
 import pytest
+from tensor_checks import blas_single_threaded, check_result
 
 LIBRARIES = ("foveal", "numpy", "torch")
 SEED = 20240601
@@ -185,52 +185,6 @@ def _expected(key: str, fn, x: np.ndarray) -> np.ndarray:
     return _EXPECTED[k]
 
 
-def _check(library: str, label: str, expected: np.ndarray, tol: float):
-    def check(result):
-        if library == "torch":
-            result = result.numpy()
-        result = np.asarray(result)
-        where = f"{library} on {label}"
-        assert result.shape == expected.shape, f"{where}: shape {result.shape}"
-        if library == "numpy":  # the reference computes in float64
-            assert result.dtype == np.float64, f"{where}: dtype {result.dtype}"
-            result = result.astype(np.float32)
-        assert result.dtype == expected.dtype, f"{where}: dtype {result.dtype}"
-        if library == "foveal":
-            if not np.array_equal(result, expected):
-                d = np.abs(result.astype(np.float64) - expected)
-                first = tuple(int(i) for i in np.unravel_index(np.argmax(d), d.shape))
-                raise AssertionError(
-                    f"{where}: {int((d > 0).sum())} values differ from foveal at its default "
-                    f"thread count, largest at {first}: {result[first]!r} vs {expected[first]!r}"
-                )
-            return
-        scale = float(np.abs(expected).max()) or 1.0
-        d = np.abs(result.astype(np.float64) - expected.astype(np.float64))
-        worst = tuple(int(i) for i in np.unravel_index(np.argmax(d), d.shape))
-        assert d.max() <= tol * scale, (
-            f"{where}: max |diff| {d.max():.3g} > {tol} * {scale:.3g} at {worst}: "
-            f"{library}={result[worst]!r} foveal={expected[worst]!r}"
-        )
-
-    return check
-
-
-@contextlib.contextmanager
-def _blas_single_threaded(library: str):
-    """NumPy's matrix products at one BLAS thread (when threadpoolctl is installed)."""
-    if library != "numpy":
-        yield None
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield None
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield 1
-
-
 # --------------------------------------------------------------------------- the benchmarks
 
 
@@ -254,7 +208,7 @@ def test_conv2d(fv_benchmark, nn_inputs, workload, library_threads):
     label += f" groups {groups}" if groups != 1 else ""
     expected = _expected(c.id, _conv_call("foveal", c, x, w, groups), x)
     fn = _conv_call(library, c, x, w, groups)
-    with _blas_single_threaded(library) as blas:
+    with blas_single_threaded(library) as blas:
         fv_benchmark(
             fn,
             library=library,
@@ -267,7 +221,7 @@ def test_conv2d(fv_benchmark, nn_inputs, workload, library_threads):
                 "gflop": _gflop(x.shape, w.shape, c, groups),
                 **({"blas_threads": blas} if blas else {}),
             },
-            check=_check(library, label, expected, CONV_TOL),
+            check=check_result(library, label, expected, CONV_TOL),
             slow_rounds=1,  # NumPy's im2col products take seconds on the full workloads
         )
 
@@ -287,6 +241,6 @@ def test_pooling(fv_benchmark, nn_inputs, workload, library_threads):
         workload=label,
         dtype="float32",
         shape=x.shape,
-        check=_check(library, label, expected, POOL_TOL),
+        check=check_result(library, label, expected, POOL_TOL),
         slow_rounds=1,
     )
