@@ -27,10 +27,12 @@ from .imgproc import (
     spectrum,
     structuring_element,
 )
+from .segment import KMeansResult, kmeans, kmeans_predict, segment_colors
 
 __version__ = _core.version()
 
 __all__ = [
+    "KMeansResult",
     "bandpass",
     "box_filter",
     "canny",
@@ -43,12 +45,15 @@ __all__ = [
     "get_isa",
     "get_num_threads",
     "harris",
+    "kmeans",
+    "kmeans_predict",
     "min_eigen",
     "morphology",
     "nn",
     "num_threads",
     "set_isa",
     "scharr",
+    "segment_colors",
     "sep_filter2d",
     "set_num_threads",
     "show_config",

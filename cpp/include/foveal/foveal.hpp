@@ -9,4 +9,5 @@
 #include "foveal/attention.hpp"
 #include "foveal/nn.hpp"
 #include "foveal/parallel.hpp"
+#include "foveal/segment.hpp"
 #include "foveal/version.hpp"

@@ -33,37 +33,6 @@ constexpr i64 kRows = 48;   // BR: query rows per task (a multiple of MR)
 constexpr i64 kKeys = 128;  // BC: keys per tile (a multiple of every NR)
 constexpr double kLog2e = 1.4426950408889634;
 
-// C[MR x NR] (row stride ldc) = (accumulate ? C : 0) + A * B over kc values of k: A's rows
-// are lda apart, B is a packed kc x NR panel.
-template <typename T>
-void tile_product(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b, T* __restrict c,
-                  i64 ldc, bool accumulate) {
-  using Tl = Tile<T>;
-  using V = typename Tl::V;
-  constexpr int L = Tl::L, MR = Tl::MR, NR = Tl::NR;
-  V lo[MR], hi[MR];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; ++r) {
-    lo[r] = accumulate ? Tl::load(c + r * ldc) : V{};
-    hi[r] = accumulate ? Tl::load(c + r * ldc + L) : V{};
-  }
-#pragma GCC unroll 4
-  for (i64 k = 0; k < kc; ++k) {
-    const V b0 = Tl::load(b + k * NR), b1 = Tl::load(b + k * NR + L);
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; ++r) {
-      const V ar = a[r * lda + k] - V{};  // a broadcast (see Lanes::splat)
-      lo[r] += ar * b0;
-      hi[r] += ar * b1;
-    }
-  }
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; ++r) {
-    Tl::store(c + r * ldc, lo[r]);
-    Tl::store(c + r * ldc + L, hi[r]);
-  }
-}
-
 template <typename T>
 struct AttentionJob {
   const AttentionPlan* plan;

@@ -28,8 +28,10 @@ from .nn import (
     patchify,
     unpatchify,
 )
+from .segment import KMeansResult, kmeans, kmeans_predict, segment_colors
 
 __all__ = [
+    "KMeansResult",
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "additive_attention",
@@ -47,6 +49,8 @@ __all__ = [
     "gaussian_kernel",
     "gradient",
     "harris",
+    "kmeans",
+    "kmeans_predict",
     "lp_pool2d",
     "luong_attention",
     "max_pool2d",
@@ -57,6 +61,7 @@ __all__ = [
     "patchify",
     "scaled_dot_product_attention",
     "scharr",
+    "segment_colors",
     "self_attentive_pooling",
     "sep_filter2d",
     "sobel",

@@ -1,0 +1,170 @@
+// The fused assignment step of Lloyd's k-means, compiled once per instruction set. For every
+// point x_i of data (n x d):
+//
+//   label_i = argmin_j |x_i - c_j|^2 = argmin_j (|c_j|^2 - 2 x_i . c_j)   (ties: lowest j)
+//   sums[label_i] += w_i x_i,  counts[label_i] += w_i,  inertia += w_i |x_i - c_label_i|^2
+//
+// The dot products come from the register-tiled micro-kernel (tile.hpp): blocks of MR points
+// against the centers packed in panels of NR (padded centers get |c|^2 = +inf, never chosen),
+// the running minimum and its index kept per lane in vectors and reduced per point at the end.
+// No n x k matrix is formed. The points are cut into a fixed number of chunks, each with its
+// own float64 partial sums, added in chunk order afterwards: the result depends on the thread
+// count (the chunking), never on the scheduling.
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "foveal/image.hpp"
+#include "foveal/parallel.hpp"
+#include "kmeans_plan.hpp"
+#include "simd.hpp"
+#include "tile.hpp"
+
+namespace foveal {
+namespace FOVEAL_ISA {
+namespace {
+
+using detail::KMeansPlan;
+
+template <typename T>
+struct KMeansJob {
+  KMeansPlan* plan;
+  i64 chunk;        // points per chunk
+  i64 panels;       // center panels of NR
+  const T* packed;  // panels x d x NR centers
+  const T* norms;   // panels x NR: |c|^2, +inf past k
+  double* partial;  // per chunk: k x d sums, k counts, 1 inertia
+};
+
+template <typename T>
+void assign_chunk(void* context, i64 index) {
+  using Tl = Tile<T>;
+  constexpr i64 MR = Tl::MR, NR = Tl::NR;
+  const KMeansJob<T>& job = *static_cast<const KMeansJob<T>*>(context);
+  KMeansPlan& plan = *job.plan;
+  const i64 d = plan.d, k = plan.k;
+  const i64 p0 = index * job.chunk, p1 = min_of(plan.n, p0 + job.chunk);
+  const T* data = static_cast<const T*>(plan.data);
+  const T* centers = static_cast<const T*>(plan.centers);
+  const T* weights = static_cast<const T*>(plan.weights);
+  double* sums = job.partial + index * (k * d + k + 1);
+  double* counts = sums + k * d;
+  double& inertia = counts[k];
+  for (i64 i = 0; i < k * d + k + 1; ++i) sums[i] = 0.0;
+
+  Scratch scratch(static_cast<std::size_t>(MR * d + MR * NR + 2 * MR * NR) * sizeof(T) +
+                  static_cast<std::size_t>(MR * NR) * sizeof(std::int32_t));
+  T* block = static_cast<T*>(scratch.p);  // the last partial block, zero-padded
+  T* dots = block + MR * d;
+  T* best = dots + MR * NR;  // per row and lane: smallest |c|^2 - 2 x.c so far
+  std::int32_t* best_at = reinterpret_cast<std::int32_t*>(best + MR * NR);
+  constexpr T inf = std::numeric_limits<T>::infinity();
+
+  for (i64 r0 = p0; r0 < p1; r0 += MR) {
+    const i64 rows = min_of(MR, p1 - r0);
+    const T* x = data + r0 * d;
+    if (rows < MR) {
+      copy_row(block, x, rows * d);
+      for (i64 i = rows * d; i < MR * d; ++i) block[i] = T(0);
+      x = block;
+    }
+    for (i64 i = 0; i < MR * NR; ++i) {
+      best[i] = inf;
+      best_at[i] = 0;
+    }
+    for (i64 p = 0; p < job.panels; ++p) {
+      tile_product(d, x, d, job.packed + p * d * NR, dots, NR, false);
+      const T* norm = job.norms + p * NR;
+      for (i64 r = 0; r < MR; ++r) {
+        T* b = best + r * NR;
+        std::int32_t* at = best_at + r * NR;
+        const T* dr = dots + r * NR;
+        for (i64 j = 0; j < NR; ++j) {
+          const T dist = norm[j] - 2 * dr[j];
+          const bool take = dist < b[j];
+          b[j] = take ? dist : b[j];
+          at[j] = take ? static_cast<std::int32_t>(p * NR + j) : at[j];
+        }
+      }
+    }
+    for (i64 r = 0; r < rows; ++r) {
+      // The lowest distance, the lowest index among equals (lanes hold increasing indices).
+      const T* b = best + r * NR;
+      const std::int32_t* at = best_at + r * NR;
+      T v = b[0];
+      std::int32_t label = at[0];
+      for (i64 j = 1; j < NR; ++j)
+        if (b[j] < v || (b[j] == v && at[j] < label)) v = b[j], label = at[j];
+      const i64 point = r0 + r;
+      plan.labels[point] = label;
+      const T* xp = data + point * d;
+      const T* c = centers + static_cast<i64>(label) * d;
+      const double w = weights ? static_cast<double>(weights[point]) : 1.0;
+      double dist = 0.0;
+      double* s = sums + static_cast<i64>(label) * d;
+      for (i64 e = 0; e < d; ++e) {
+        const double xe = static_cast<double>(xp[e]);
+        const double diff = xe - static_cast<double>(c[e]);
+        dist += diff * diff;
+        s[e] += w * xe;
+      }
+      counts[label] += w;
+      inertia += w * dist;
+      if (plan.distances) plan.distances[point] = dist;
+    }
+  }
+}
+
+template <typename T>
+void assign_typed(KMeansPlan& plan) {
+  constexpr i64 NR = Tile<T>::NR;
+  const i64 d = plan.d, k = plan.k;
+  KMeansJob<T> job{&plan, 0, (k + NR - 1) / NR, nullptr, nullptr, nullptr};
+  // A fixed chunking by the thread count: four chunks a thread, at least 2048 points each.
+  const i64 threads = get_num_threads();
+  const i64 chunks = max_of<i64>(1, min_of<i64>(4 * threads, (plan.n + 2047) / 2048));
+  job.chunk = (plan.n + chunks - 1) / chunks;
+  const i64 count = (plan.n + job.chunk - 1) / job.chunk;
+  Scratch tables(static_cast<std::size_t>(job.panels * NR * (d + 1)) * sizeof(T) +
+                 static_cast<std::size_t>(count * (k * d + k + 1)) * sizeof(double));
+  T* packed = static_cast<T*>(tables.p);
+  T* norms = packed + job.panels * d * NR;
+  job.partial = reinterpret_cast<double*>(norms + job.panels * NR);
+  const T* centers = static_cast<const T*>(plan.centers);
+  for (i64 p = 0; p < job.panels; ++p) {
+    for (i64 lane = 0; lane < NR; ++lane) {
+      const i64 j = p * NR + lane;
+      T norm = T(0);
+      for (i64 e = 0; e < d; ++e) {
+        const T v = j < k ? centers[j * d + e] : T(0);
+        packed[(p * d + e) * NR + lane] = v;
+        norm += v * v;
+      }
+      norms[p * NR + lane] = j < k ? norm : std::numeric_limits<T>::infinity();
+    }
+  }
+  job.packed = packed;
+  job.norms = norms;
+  parallel_for_raw(count, assign_chunk<T>, &job);
+  for (i64 i = 0; i < k * d; ++i) plan.sums[i] = 0.0;
+  for (i64 j = 0; j < k; ++j) plan.counts[j] = 0.0;
+  plan.inertia = 0.0;
+  for (i64 c = 0; c < count; ++c) {
+    const double* part = job.partial + c * (k * d + k + 1);
+    for (i64 i = 0; i < k * d; ++i) plan.sums[i] += part[i];
+    for (i64 j = 0; j < k; ++j) plan.counts[j] += part[k * d + j];
+    plan.inertia += part[k * d + k];
+  }
+}
+
+}  // namespace
+
+void kmeans_assign(KMeansPlan& plan) {
+  if (plan.wide)
+    assign_typed<double>(plan);
+  else
+    assign_typed<float>(plan);
+}
+
+}  // namespace FOVEAL_ISA
+}  // namespace foveal
