@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "foveal/image.hpp"
 #include "foveal/parallel.hpp"
@@ -115,6 +116,108 @@ void assign_chunk(void* context, i64 index) {
   }
 }
 
+// Few centers in few dimensions (the colour-quantization case): the register tile would be
+// mostly padding, so points go a vector of them at a time instead (coordinates gathered into
+// one vector per dimension), the distances to each center by multiply-adds, the argmin by
+// compare and select, and the sums, weights and inertia by per-cluster masked adds, flushed
+// into the chunk's float64 sums every kFlush vectors. The same expanded distance
+// |c|^2 - 2 x.c as the general path; the inertia from the exact differences.
+constexpr i64 kSmallK = 16;
+constexpr i64 kSmallD = 8;
+constexpr i64 kFlush = 32;
+
+template <typename T>
+void assign_chunk_small(void* context, i64 index) {
+  using Ln = Lanes<T>;
+  using V = typename Ln::W;
+  constexpr i64 L = Ln::N;
+  using I = decltype(V{} < V{});
+  const KMeansJob<T>& job = *static_cast<const KMeansJob<T>*>(context);
+  KMeansPlan& plan = *job.plan;
+  const i64 d = plan.d, k = plan.k;
+  const i64 p0 = index * job.chunk, p1 = min_of(plan.n, p0 + job.chunk);
+  const T* data = static_cast<const T*>(plan.data);
+  const T* centers = static_cast<const T*>(plan.centers);
+  const T* weights = static_cast<const T*>(plan.weights);
+  double* sums = job.partial + index * (k * d + k + 1);
+  double* counts = sums + k * d;
+  double& inertia = counts[k];
+  for (i64 i = 0; i < k * d + k + 1; ++i) sums[i] = 0.0;
+  T norm[kSmallK];
+  for (i64 j = 0; j < k; ++j) {
+    T v = T(0);
+    for (i64 e = 0; e < d; ++e) v += centers[j * d + e] * centers[j * d + e];
+    norm[j] = v;
+  }
+  V acc_sum[kSmallK][kSmallD], acc_count[kSmallK], acc_inertia = V{};
+  auto flush = [&]() {
+    for (i64 j = 0; j < k; ++j) {
+      for (i64 e = 0; e < d; ++e) {
+        for (i64 t = 0; t < L; ++t) sums[j * d + e] += static_cast<double>(acc_sum[j][e][t]);
+        acc_sum[j][e] = V{};
+      }
+      for (i64 t = 0; t < L; ++t) counts[j] += static_cast<double>(acc_count[j][t]);
+      acc_count[j] = V{};
+    }
+    for (i64 t = 0; t < L; ++t) inertia += static_cast<double>(acc_inertia[t]);
+    acc_inertia = V{};
+  };
+  for (i64 j = 0; j < k; ++j) {
+    for (i64 e = 0; e < d; ++e) acc_sum[j][e] = V{};
+    acc_count[j] = V{};
+  }
+  I lane_index;
+  for (i64 t = 0; t < L; ++t)
+    lane_index[t] = static_cast<typename std::remove_reference<decltype(lane_index[0])>::type>(t);
+  i64 pending = 0;
+  for (i64 q = p0; q < p1; q += L) {
+    const i64 cnt = min_of(L, p1 - q);
+    V x[kSmallD];
+    for (i64 e = 0; e < d; ++e) {
+      for (i64 t = 0; t < L; ++t) x[e][t] = t < cnt ? data[(q + t) * d + e] : T(0);
+    }
+    V w = Ln::splat(T(1));
+    if (weights)
+      for (i64 t = 0; t < L; ++t) w[t] = t < cnt ? weights[q + t] : T(0);
+    else if (cnt < L)
+      for (i64 t = cnt; t < L; ++t) w[t] = T(0);
+    V best = Ln::splat(std::numeric_limits<T>::infinity());
+    I label = I{};
+    for (i64 j = 0; j < k; ++j) {
+      V dot = V{};
+      for (i64 e = 0; e < d; ++e) dot += x[e] * centers[j * d + e];
+      const V dist = norm[j] - 2 * dot;
+      const I take = dist < best;
+      best = take ? dist : best;
+      label = take ? I{} + static_cast<decltype(label[0] + 0)>(j) : label;
+    }
+    const I valid = lane_index < static_cast<decltype(label[0] + 0)>(cnt);
+    for (i64 j = 0; j < k; ++j) {
+      const I mine = (label == static_cast<decltype(label[0] + 0)>(j)) & valid;
+      V sq = V{};
+      for (i64 e = 0; e < d; ++e) {
+        const V xe = mine ? x[e] : V{};
+        acc_sum[j][e] += xe * w;
+        const V diff = xe - centers[j * d + e];
+        sq += mine ? diff * diff : V{};
+      }
+      acc_count[j] += mine ? w : V{};
+      acc_inertia += sq * w;
+      if (plan.distances)
+        for (i64 t = 0; t < cnt; ++t)
+          if (mine[t]) plan.distances[q + t] = static_cast<double>(sq[t]);
+    }
+    alignas(32) decltype(label[0] + 0) labels_out[L];
+    std::memcpy(labels_out, &label, sizeof(label));
+    for (i64 t = 0; t < cnt; ++t) plan.labels[q + t] = static_cast<std::int32_t>(labels_out[t]);
+    if (++pending == kFlush) {
+      flush();
+      pending = 0;
+    }
+  }
+  flush();
+}
+
 template <typename T>
 void assign_typed(KMeansPlan& plan) {
   constexpr i64 NR = Tile<T>::NR;
@@ -145,7 +248,10 @@ void assign_typed(KMeansPlan& plan) {
   }
   job.packed = packed;
   job.norms = norms;
-  parallel_for_raw(count, assign_chunk<T>, &job);
+  if (k <= kSmallK && d <= kSmallD)
+    parallel_for_raw(count, assign_chunk_small<T>, &job);
+  else
+    parallel_for_raw(count, assign_chunk<T>, &job);
   for (i64 i = 0; i < k * d; ++i) plan.sums[i] = 0.0;
   for (i64 j = 0; j < k; ++j) plan.counts[j] = 0.0;
   plan.inertia = 0.0;
