@@ -37,21 +37,47 @@ struct KMeansJob {
   double* partial;  // per chunk: k x d sums, k counts, 1 inertia
 };
 
+// One chunk's points [p0, p1) and its float64 partials (k x d sums, k weights, the inertia),
+// zeroed.
+template <typename T>
+struct Chunk {
+  i64 p0, p1;
+  const T* data;
+  const T* centers;
+  const T* weights;
+  double* sums;
+  double* counts;
+  double* inertia;
+  Chunk(const KMeansJob<T>& job, i64 index) {
+    const KMeansPlan& plan = *job.plan;
+    const i64 k = plan.k, d = plan.d;
+    p0 = index * job.chunk;
+    p1 = min_of(plan.n, p0 + job.chunk);
+    data = static_cast<const T*>(plan.data);
+    centers = static_cast<const T*>(plan.centers);
+    weights = static_cast<const T*>(plan.weights);
+    sums = job.partial + index * (k * d + k + 1);
+    counts = sums + k * d;
+    inertia = counts + k;
+    for (i64 i = 0; i < k * d + k + 1; ++i) sums[i] = 0.0;
+  }
+};
+
 template <typename T>
 void assign_chunk(void* context, i64 index) {
   using Tl = Tile<T>;
   constexpr i64 MR = Tl::MR, NR = Tl::NR;
   const KMeansJob<T>& job = *static_cast<const KMeansJob<T>*>(context);
   KMeansPlan& plan = *job.plan;
-  const i64 d = plan.d, k = plan.k;
-  const i64 p0 = index * job.chunk, p1 = min_of(plan.n, p0 + job.chunk);
-  const T* data = static_cast<const T*>(plan.data);
-  const T* centers = static_cast<const T*>(plan.centers);
-  const T* weights = static_cast<const T*>(plan.weights);
-  double* sums = job.partial + index * (k * d + k + 1);
-  double* counts = sums + k * d;
-  double& inertia = counts[k];
-  for (i64 i = 0; i < k * d + k + 1; ++i) sums[i] = 0.0;
+  const i64 d = plan.d;
+  const Chunk<T> ch(job, index);
+  const i64 p0 = ch.p0, p1 = ch.p1;
+  const T* data = ch.data;
+  const T* centers = ch.centers;
+  const T* weights = ch.weights;
+  double* sums = ch.sums;
+  double* counts = ch.counts;
+  double& inertia = *ch.inertia;
 
   Scratch scratch(static_cast<std::size_t>(MR * d + MR * NR + 2 * MR * NR) * sizeof(T) +
                   static_cast<std::size_t>(MR * NR) * sizeof(std::int32_t));
@@ -135,20 +161,15 @@ void assign_chunk_small(void* context, i64 index) {
   const KMeansJob<T>& job = *static_cast<const KMeansJob<T>*>(context);
   KMeansPlan& plan = *job.plan;
   const i64 d = plan.d, k = plan.k;
-  const i64 p0 = index * job.chunk, p1 = min_of(plan.n, p0 + job.chunk);
-  const T* data = static_cast<const T*>(plan.data);
-  const T* centers = static_cast<const T*>(plan.centers);
-  const T* weights = static_cast<const T*>(plan.weights);
-  double* sums = job.partial + index * (k * d + k + 1);
-  double* counts = sums + k * d;
-  double& inertia = counts[k];
-  for (i64 i = 0; i < k * d + k + 1; ++i) sums[i] = 0.0;
-  T norm[kSmallK];
-  for (i64 j = 0; j < k; ++j) {
-    T v = T(0);
-    for (i64 e = 0; e < d; ++e) v += centers[j * d + e] * centers[j * d + e];
-    norm[j] = v;
-  }
+  const Chunk<T> ch(job, index);
+  const i64 p0 = ch.p0, p1 = ch.p1;
+  const T* data = ch.data;
+  const T* centers = ch.centers;
+  const T* weights = ch.weights;
+  double* sums = ch.sums;
+  double* counts = ch.counts;
+  double& inertia = *ch.inertia;
+  const T* norm = job.norms;  // center j's |c|^2 at j (panels are consecutive)
   V acc_sum[kSmallK][kSmallD], acc_count[kSmallK], acc_inertia = V{};
   auto flush = [&]() {
     for (i64 j = 0; j < k; ++j) {
