@@ -113,6 +113,20 @@ def _view(obj, fn: str, name: str, supported):
     )
 
 
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def float_array(obj, fn: str, name: str):
+    """``(array, kind)`` for a float32 / float64 argument (foveal.nn, attention, k-means); a
+    TypeError naming the two otherwise."""
+    arr, kind = to_array(obj, fn, name, FLOAT_DTYPES)
+    if arr.dtype.name not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{fn}: {name} dtype {arr.dtype} is not supported (supported: float32, float64)"
+        )
+    return arr, kind
+
+
 def to_host(obj, fn: str, name: str) -> np.ndarray:
     """A small parameter (a kernel mask, say) as a NumPy array, copied from the device if needed."""
     arr, _ = to_array(obj, fn, name)

@@ -52,11 +52,7 @@ def _xp():
 
 def _float(obj, fn: str, name: str, *, min_ndim: int = 1, ndims=None):
     """``(array, kind)`` for a float32 / float64 argument."""
-    arr, kind = dsp.to_array(obj, fn, name, FLOAT_DTYPES)
-    if arr.dtype.name not in FLOAT_DTYPES:
-        raise TypeError(
-            f"{fn}: {name} dtype {arr.dtype} is not supported (supported: float32, float64)"
-        )
+    arr, kind = dsp.float_array(obj, fn, name)
     if ndims is not None and arr.ndim not in ndims:
         want = " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{fn}: {name} must be {want}, got {arr.ndim}-D shape {arr.shape}")

@@ -70,11 +70,7 @@ def _xp():
 
 def _float_array(obj, fn: str, name: str, ranks: tuple[int, int], shapes: str):
     """``(array, kind)`` for a float32 / float64 argument of rank ``ranks[0]`` or ``ranks[1]``."""
-    arr, kind = dsp.to_array(obj, fn, name, NN_DTYPES)
-    if arr.dtype.name not in NN_DTYPES:
-        raise TypeError(
-            f"{fn}: {name} dtype {arr.dtype} is not supported (supported: float32, float64)"
-        )
+    arr, kind = dsp.float_array(obj, fn, name)
     if arr.ndim not in ranks:
         raise ValueError(
             f"{fn}: {name} must be {shapes}, got {arr.ndim}-D shape {tuple(arr.shape)}"

@@ -51,11 +51,7 @@ def _xp_of(arr):
 
 
 def _data(data, fn: str, name: str = "data"):
-    arr, kind = dsp.to_array(data, fn, name, FLOAT_DTYPES)
-    if arr.dtype.name not in FLOAT_DTYPES:
-        raise TypeError(
-            f"{fn}: {name} dtype {arr.dtype} is not supported (supported: float32, float64)"
-        )
+    arr, kind = dsp.float_array(data, fn, name)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
