@@ -13,6 +13,8 @@ from .attention import (
     self_attentive_pooling,
 )
 from .border import pad
+from .components import component_stats, label
+from .contours import arc_length, bounding_rect, contour_area, find_contours
 from .corners import corners, harris, min_eigen
 from .filters import box_filter, filter2d, gaussian_blur, gaussian_kernel, sep_filter2d
 from .frequency import bandpass, spectrum
@@ -35,22 +37,28 @@ __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "additive_attention",
+    "arc_length",
     "avg_pool2d",
     "bandpass",
+    "bounding_rect",
     "box_filter",
     "canny",
+    "component_stats",
+    "contour_area",
     "conv2d",
     "corners",
     "deriv_kernels",
     "dilate",
     "erode",
     "filter2d",
+    "find_contours",
     "gaussian_blur",
     "gaussian_kernel",
     "gradient",
     "harris",
     "kmeans",
     "kmeans_predict",
+    "label",
     "lp_pool2d",
     "luong_attention",
     "max_pool2d",
