@@ -17,6 +17,9 @@ MODULES = [
     "foveal.frequency",
     "foveal.nn",
     "foveal.attention",
+    "foveal.segment",
+    "foveal.components",
+    "foveal.contours",
 ]
 
 

@@ -8,6 +8,8 @@
 from . import nn
 from ._backend import _core
 from ._config import get_isa, get_num_threads, num_threads, set_isa, set_num_threads, show_config
+from .components import component_stats, label
+from .contours import arc_length, bounding_rect, contour_area, draw_contours, find_contours
 from .imgproc import (
     bandpass,
     box_filter,
@@ -33,13 +35,19 @@ __version__ = _core.version()
 
 __all__ = [
     "KMeansResult",
+    "arc_length",
     "bandpass",
+    "bounding_rect",
     "box_filter",
     "canny",
+    "component_stats",
+    "contour_area",
     "corners",
     "dilate",
+    "draw_contours",
     "erode",
     "filter2d",
+    "find_contours",
     "gaussian_blur",
     "gradient",
     "get_isa",
@@ -47,6 +55,7 @@ __all__ = [
     "harris",
     "kmeans",
     "kmeans_predict",
+    "label",
     "min_eigen",
     "morphology",
     "nn",

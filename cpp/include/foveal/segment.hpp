@@ -1,8 +1,11 @@
 // Segmentation: k-means clustering (the assignment and accumulation step of Lloyd's algorithm;
-// the iterations, initialisation and convergence live in the Python layer, foveal.segment).
+// the iterations, initialisation and convergence live in the Python layer, foveal.segment),
+// connected components and contours.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <vector>
 
 #include "foveal/image.hpp"
 
@@ -17,5 +20,56 @@ namespace foveal {
 double kmeans_assign(const void* data, const void* centers, const void* weights, DType dtype,
                      std::int64_t n, std::int64_t d, std::int64_t k, std::int32_t* labels,
                      double* sums, double* counts, double* distances);
+
+// ---- Connected components (cv2.connectedComponentsWithStats) ----------------------------
+
+// What cv2.connectedComponentsWithStats reports for one label: the bounding box of its pixels,
+// their number and the sums of their coordinates (the centroid is sum / area). A label with no
+// pixels has left = top = -1 and zero width, height and area.
+struct ComponentStat {
+  std::int32_t left = -1, top = -1, width = 0, height = 0;
+  std::int64_t area = 0;
+  double sum_x = 0.0, sum_y = 0.0;
+};
+
+// Labels the 4- or 8-connected components of the nonzero pixels of binary (uint8, one channel)
+// 1, 2, ... in the raster order of their first pixels, the background 0, into labels (rows x
+// cols int32, rows label_stride elements apart), as OpenCV does. Returns the number of
+// components (the background not counted). With stats non-null, it also gets one entry per
+// label, the background first, computed from the runs of the image rather than its pixels.
+std::int32_t label_components(ConstImageView binary, int connectivity, std::int32_t* labels,
+                              std::int64_t label_stride, std::vector<ComponentStat>* stats);
+
+// The statistics of every label 0..max of a label image (rows x cols int32, all >= 0).
+std::vector<ComponentStat> component_stats(const std::int32_t* labels, std::int64_t rows,
+                                           std::int64_t cols, std::int64_t label_stride);
+
+// ---- Contours (cv2.findContours) --------------------------------------------------------
+
+enum class ContourMode { external, list, ccomp, tree };
+enum class ContourMethod { none, simple };
+
+// Every contour's points, one after another, and its links: contour i is the points
+// [starts[i], starts[i + 1]) of xy (x, y pairs); hierarchy[i] = {next, previous, first child,
+// parent}, -1 for none.
+struct Contours {
+  std::vector<std::int32_t> xy;
+  std::vector<std::int64_t> starts{0};
+  std::vector<std::array<std::int32_t, 4>> hierarchy;
+};
+
+// The borders of the nonzero regions of binary (uint8, one channel) by Suzuki-Abe border
+// following, with cv2.findContours's points, order and hierarchy for the same mode and method.
+// Pixels outside the image count as background; (offset_x, offset_y) is added to every point.
+Contours find_contours(ConstImageView binary, ContourMode mode, ContourMethod method,
+                       std::int32_t offset_x, std::int32_t offset_y);
+
+// Draws closed polygons (contour i is the points [starts[i], starts[i + 1]) of xy, x and y
+// within +-2**20) into image (any dtype, 1 to 4 channels) as cv2.drawContours does: thickness
+// >= 1 strokes their edges (8-connected lines; wider ones the sweep of a disc of that
+// diameter), -1 fills them, all at once by the even-odd rule, edges included. color has one
+// value per channel, already converted to the image's dtype.
+void draw_polygons(ImageView image, const std::int32_t* xy, const std::int64_t* starts,
+                   std::int64_t count, const double* color, int thickness);
 
 }  // namespace foveal
