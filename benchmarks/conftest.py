@@ -5,8 +5,9 @@ never constant. ``--fv-quick`` shrinks them to 540 x 960 for smoke tests.
 
 Every benchmark records ``group`` = the workload's name and ``extra_info`` =
 {library, threads, workload, shape, dtype} so that ``benchmarks/report.py`` can put libraries
-side by side and compute ratios. foveal, cv2 and torch rows run at 1 thread and at all usable
-cores; NumPy, scipy and scikit-image are single-threaded and run once, labelled threads=1.
+side by side and compute ratios. foveal, cv2, torch and scikit-learn rows run at 1 thread and
+at all usable cores; NumPy, scipy and scikit-image are single-threaded and run once, labelled
+threads=1.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ FULL_SHAPE = (2160, 3840)  # 4K, (rows, cols)
 QUICK_SHAPE = (540, 960)
 
 #: Libraries with a thread pool that we drive; every other library runs single-threaded.
-#: "torch-math" is torch's unfused attention written with torch ops (benchmarks/test_attention.py).
-THREADED_LIBRARIES = ("foveal", "cv2", "torch", "torch-math")
+#: "torch-math" is torch's unfused attention written with torch ops (benchmarks/test_attention.py);
+#: "sklearn" is scikit-learn, whose OpenMP pool threadpoolctl limits (benchmarks/test_segment.py).
+THREADED_LIBRARIES = ("foveal", "cv2", "torch", "torch-math", "sklearn")
 DEFAULT_LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage")
 #: A call of a single-threaded library slower than this (seconds) is timed with
 #: ``benchmark.pedantic(rounds=3)`` instead of pytest-benchmark's calibrated loop.
@@ -108,8 +110,8 @@ def thread_counts() -> list[int]:
 
 
 def library_params(libraries) -> list:
-    """``pytest.param((library, threads))`` for each library: foveal, cv2, torch and
-    torch-math at every count of :func:`thread_counts`, the single-threaded libraries once at
+    """``pytest.param((library, threads))`` for each library: foveal, cv2, torch, torch-math
+    and sklearn at every count of :func:`thread_counts`, the single-threaded libraries once at
     threads=1."""
     params = []
     for lib in libraries:
@@ -142,6 +144,11 @@ def use_threads(library: str, n: int):
             yield
         finally:
             torch.set_num_threads(previous)
+    elif library == "sklearn":
+        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+        with threadpool_limits(limits=n):
+            yield
     else:
         yield
 

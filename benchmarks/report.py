@@ -4,12 +4,15 @@
 
 One row per workload x thread count; columns: the median time (ms) of each library, then
 "numpy/foveal", "cv2/foveal", "scipy/foveal", "skimage/foveal", "torch/foveal",
-"torch-math/foveal" (> 1: foveal is faster), for the libraries present. NumPy, scipy and
-scikit-image are single-threaded and are timed once, at threads=1; their 1-thread median is
-the one compared with foveal in every row. Benchmarks are matched by the ``extra_info``
-{library, threads, workload} that benchmarks/conftest.py records. When workloads carry
-``extra_info["gflop"]`` (the work of one call, in 10^9 floating-point operations), each
-library also gets a GFLOP/s column (gflop / median time; "—" for rows without it).
+"torch-math/foveal", "sklearn/foveal" (> 1: foveal is faster), for the libraries present.
+NumPy, scipy and scikit-image are single-threaded and are timed once, at threads=1; their
+1-thread median is the one compared with foveal in every row. Benchmarks are matched by the
+``extra_info`` {library, threads, workload} that benchmarks/conftest.py records. When workloads
+carry ``extra_info["gflop"]`` (the work of one call, in 10^9 floating-point operations), each
+library also gets a GFLOP/s column (gflop / median time; "—" for rows without it). When
+benchmarks record ``extra_info["n_iter"]`` (the iterations one call ran, k-means), each library
+that records it also gets a "ms/iter" column (its median / its own n_iter; "—" for rows
+without it).
 
 The header names the machine that ran the benchmarks (from the JSON's machine_info; from the
 machine making the report if the JSON has none), the date, and foveal's instruction set.
@@ -27,8 +30,8 @@ from collections import OrderedDict
 
 from machine import cpu_model
 
-LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage", "torch", "torch-math")
-ANCHORS = ("numpy", "cv2", "scipy", "skimage", "torch", "torch-math")
+LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage", "torch", "torch-math", "sklearn")
+ANCHORS = ("numpy", "cv2", "scipy", "skimage", "torch", "torch-math", "sklearn")
 SINGLE_THREADED = ("numpy", "scipy", "skimage")
 
 
@@ -69,6 +72,20 @@ def gflop_per_workload(data: dict) -> dict[str, float]:
             continue
         workload = info.get("workload") or bench.get("group") or bench["name"]
         out[workload] = float(info["gflop"])
+    return out
+
+
+def iterations_per_result(data: dict) -> dict[str, dict]:
+    """{workload: {(library, threads): n_iter}} for the benchmarks that record
+    ``extra_info["n_iter"]``."""
+    out: dict[str, dict] = {}
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info") or {}
+        if info.get("library") is None or not info.get("n_iter"):
+            continue
+        workload = info.get("workload") or bench.get("group") or bench["name"]
+        key = (info["library"], int(info.get("threads", 1)))
+        out.setdefault(workload, {})[key] = int(info["n_iter"])
     return out
 
 
@@ -184,6 +201,11 @@ def _fmt_rate(gflop, seconds) -> str:
     return f"{rate:.0f}" if rate >= 100 else f"{rate:.1f}" if rate >= 10 else f"{rate:.2f}"
 
 
+def _fmt_per_iter(n_iters: dict, library: str, threads: int, seconds) -> str:
+    n_iter = median_for(n_iters, library, threads)
+    return _fmt_ms(seconds / n_iter) if n_iter and seconds is not None else "—"
+
+
 def _fmt_ratio(r) -> str:
     if r is None:
         return "—"
@@ -214,10 +236,13 @@ def markdown(data: dict, path: str) -> tuple[str, list]:
     present = [lib for lib in LIBRARIES if any(m[lib] is not None for _, _, m, _ in body)]
     anchors = [a for a in ANCHORS if a in present]
     gflop = gflop_per_workload(data)
+    n_iters = iterations_per_result(data)
     head = ["workload", "threads", *(f"{lib} ms" for lib in present)]
     head += [f"{a}/foveal" for a in anchors]
     if gflop:
         head += [f"{lib} GFLOP/s" for lib in present]
+    iter_libs = [lib for lib in present if any(k[0] == lib for i in n_iters.values() for k in i)]
+    head += [f"{lib} ms/iter" for lib in iter_libs]
     lines = header_lines(data, path, shapes, threads, present) + [""]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("| " + " | ".join(["---", "---:"] + ["---:"] * (len(head) - 2)) + " |")
@@ -227,6 +252,8 @@ def markdown(data: dict, path: str) -> tuple[str, list]:
         cells += [_fmt_ratio(ratios[a]) for a in anchors]
         if gflop:
             cells += [_fmt_rate(gflop.get(workload), medians[lib]) for lib in present]
+        its = n_iters.get(workload, {})
+        cells += [_fmt_per_iter(its, lib, n, medians[lib]) for lib in iter_libs]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n", body
 
