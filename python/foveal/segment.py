@@ -65,17 +65,18 @@ def _data(data, fn: str, name: str = "data"):
 
 
 class _Assign:
-    """One fused assignment pass: labels, per-cluster float64 sums and weights, inertia."""
+    """One fused assignment pass: labels, per-cluster float64 sums and weights, inertia, and how
+    many labels changed (all of them on the first pass)."""
 
     def __init__(self, x, weights, k: int):
         self.x, self.w = x, weights
         xp = _xp_of(x)
         n, d = x.shape
-        self.labels = xp.empty(n, np.int32)
+        self.labels = xp.full(n, -1, np.int32)
         self.sums = xp.empty((k, d), np.float64)
         self.counts = xp.empty(k, np.float64)
 
-    def __call__(self, centers) -> float:
+    def __call__(self, centers, want_inertia: bool = True) -> tuple[float, int]:
         if dsp.is_cupy(self.x):
             from ._cupy import segment as fallback
 
@@ -83,7 +84,7 @@ class _Assign:
                 self.x, self.w, centers, self.labels, self.sums, self.counts, _xp_of(self.x)
             )
         return _core.kmeans_assign(
-            self.x, centers, self.w, self.labels, self.sums, self.counts, None
+            self.x, centers, self.w, self.labels, self.sums, self.counts, None, want_inertia
         )
 
 
@@ -93,11 +94,10 @@ def _lloyd(x, w, centers, max_iter: int, tol: float):
     xp = _xp_of(x)
     k = centers.shape[0]
     step = _Assign(x, w, k)
-    labels_old = xp.full(x.shape[0], -1, np.int32)
     strict = False
     i = 0
     for i in range(max_iter):  # noqa: B007 - i is the iteration count afterwards
-        step(centers)
+        _, changed = step(centers, want_inertia=False)
         labels = step.labels
         sums, counts = step.sums.copy(), step.counts.copy()
         empty = xp.flatnonzero(counts == 0)
@@ -107,14 +107,13 @@ def _lloyd(x, w, centers, max_iter: int, tol: float):
         new = xp.where((counts > 0)[:, None], sums / safe[:, None], 0.0).astype(x.dtype)
         shift = float(((new.astype(np.float64) - centers) ** 2).sum())
         centers = new
-        if bool((labels == labels_old).all()):
+        if changed == 0:
             strict = True
             break
         if shift <= tol:
             break
-        labels_old[...] = labels
     if not strict:
-        inertia = step(centers)
+        inertia, _ = step(centers)
     else:
         # labels are those of the centers before the last update, which left them unchanged:
         # the inertia is taken against the final centers, as scikit-learn's.
@@ -123,6 +122,8 @@ def _lloyd(x, w, centers, max_iter: int, tol: float):
 
 
 def _inertia(x, w, centers, labels) -> float:
+    if not dsp.is_cupy(x):
+        return _core.kmeans_inertia(x, centers, w, labels)
     diff = x.astype(np.float64) - centers[labels].astype(np.float64)
     dist = (diff * diff).sum(axis=1)
     return float((dist if w is None else dist * w).sum())
@@ -133,7 +134,11 @@ def _relocate(x, w, centers_old, labels, empty, sums, counts):
     their assigned old centers each become one empty cluster's center."""
     xp = _xp_of(x)
     n_empty = int(empty.size)
-    distances = ((x - centers_old[labels]) ** 2).sum(axis=1)
+    if dsp.is_cupy(x):
+        distances = ((x - centers_old[labels]) ** 2).sum(axis=1)
+    else:
+        distances = np.empty(x.shape[0], np.float64)  # the data dtype's values, exactly
+        _core.kmeans_inertia(x, centers_old, None, labels, distances)
     far = xp.argpartition(distances, -n_empty)[: -n_empty - 1 : -1]
     for idx in range(n_empty):
         new_id = int(empty[idx])
@@ -281,7 +286,7 @@ def kmeans_predict(data, centers):
             f"got {tuple(c.shape)} {c.dtype}"
         )
     step = _Assign(x, None, c.shape[0])
-    step(c)
+    step(c, want_inertia=False)
     return kind.wrap(step.labels)
 
 

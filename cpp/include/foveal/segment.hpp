@@ -15,11 +15,22 @@ namespace foveal {
 // assigned to its nearest center (k x d, same dtype; ties go to the lowest index) into
 // labels, and the weighted sums of the points of each cluster (k x d) and their weights (k) are
 // accumulated in float64 without an n x k matrix. weights: n values of the data's dtype or null
-// (all 1). distances (n values, or null) gets each point's squared distance to its center.
-// Returns the inertia, sum_i w_i |x_i - c_label|^2. Deterministic for a given thread count.
+// (all 1). distances (n values, or null) gets each point's squared distance to its center;
+// changed (or null) the number of points whose new label differs from what labels held.
+// Returns the inertia, sum_i w_i |x_i - c_label|^2, or 0 when want_inertia is false (which
+// saves work in the passes whose inertia Lloyd's loop never reads). Deterministic for a given
+// thread count.
 double kmeans_assign(const void* data, const void* centers, const void* weights, DType dtype,
                      std::int64_t n, std::int64_t d, std::int64_t k, std::int32_t* labels,
-                     double* sums, double* counts, double* distances);
+                     double* sums, double* counts, double* distances, std::int64_t* changed,
+                     bool want_inertia = true);
+
+// The inertia of given labels (each in [0, k)) against centers: sum_i w_i |x_i - c_label_i|^2,
+// each squared distance in the data's precision (written to distances, n values, unless
+// null), the sum in float64.
+double kmeans_inertia(const void* data, const void* centers, const void* weights, DType dtype,
+                      std::int64_t n, std::int64_t d, std::int64_t k, const std::int32_t* labels,
+                      double* distances = nullptr);
 
 // ---- Connected components (cv2.connectedComponentsWithStats) ----------------------------
 

@@ -12,11 +12,13 @@ struct KMeansPlan {
   const void* centers = nullptr;
   const void* weights = nullptr;
   std::int64_t n = 0, d = 0, k = 0;
-  std::int32_t* labels = nullptr;
+  std::int32_t* labels = nullptr;  // read (the previous labels) and written
   double* sums = nullptr;       // k x d, written
   double* counts = nullptr;     // k, written
   double* distances = nullptr;  // n or null
+  bool want_inertia = true;     // false: the inertia may be left 0 (Lloyd's inner passes)
   double inertia = 0.0;         // written
+  std::int64_t changed = 0;     // written: points whose label differs from the previous one
 };
 
 }  // namespace detail

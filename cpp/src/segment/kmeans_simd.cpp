@@ -37,8 +37,8 @@ struct KMeansJob {
   double* partial;  // per chunk: k x d sums, k counts, 1 inertia
 };
 
-// One chunk's points [p0, p1) and its float64 partials (k x d sums, k weights, the inertia),
-// zeroed.
+// One chunk's points [p0, p1) and its float64 partials (k x d sums, k weights, the inertia,
+// the number of changed labels), zeroed.
 template <typename T>
 struct Chunk {
   i64 p0, p1;
@@ -48,6 +48,7 @@ struct Chunk {
   double* sums;
   double* counts;
   double* inertia;
+  double* changed;
   Chunk(const KMeansJob<T>& job, i64 index) {
     const KMeansPlan& plan = *job.plan;
     const i64 k = plan.k, d = plan.d;
@@ -56,10 +57,11 @@ struct Chunk {
     data = static_cast<const T*>(plan.data);
     centers = static_cast<const T*>(plan.centers);
     weights = static_cast<const T*>(plan.weights);
-    sums = job.partial + index * (k * d + k + 1);
+    sums = job.partial + index * (k * d + k + 2);
     counts = sums + k * d;
     inertia = counts + k;
-    for (i64 i = 0; i < k * d + k + 1; ++i) sums[i] = 0.0;
+    changed = inertia + 1;
+    for (i64 i = 0; i < k * d + k + 2; ++i) sums[i] = 0.0;
   }
 };
 
@@ -123,6 +125,7 @@ void assign_chunk(void* context, i64 index) {
       for (i64 j = 1; j < NR; ++j)
         if (b[j] < v || (b[j] == v && at[j] < label)) v = b[j], label = at[j];
       const i64 point = r0 + r;
+      *ch.changed += plan.labels[point] != label;
       plan.labels[point] = label;
       const T* xp = data + point * d;
       const T* c = centers + static_cast<i64>(label) * d;
@@ -143,100 +146,105 @@ void assign_chunk(void* context, i64 index) {
 }
 
 // Few centers in few dimensions (the colour-quantization case): the register tile would be
-// mostly padding, so points go a vector of them at a time instead (coordinates gathered into
-// one vector per dimension), the distances to each center by multiply-adds, the argmin by
-// compare and select, and the sums, weights and inertia by per-cluster masked adds, flushed
-// into the chunk's float64 sums every kFlush vectors. The same expanded distance
-// |c|^2 - 2 x.c as the general path; the inertia from the exact differences.
+// mostly padding, so points go a vector of them at a time instead. A block of points is first
+// turned from rows into one array per coordinate (a loop the compiler vectorizes for a fixed
+// dimension), then per vector of points: the distances to each center by multiply-adds (the
+// same expanded |c|^2 - 2 x.c as the general path), the argmin by compare and select, the
+// chosen center's coordinates selected alongside for the inertia from exact differences, and
+// the sums and weights by per-cluster masked adds, flushed into the chunk's float64 sums after
+// each block. D is the dimension when fixed at compile time (0: any up to kSmallD).
 constexpr i64 kSmallK = 16;
 constexpr i64 kSmallD = 8;
-constexpr i64 kFlush = 32;
+constexpr i64 kBlock = 256;  // points per block; float32 sums of a block stay exact enough
 
-template <typename T>
+template <typename T, int D, bool kExact>
 void assign_chunk_small(void* context, i64 index) {
   using Ln = Lanes<T>;
   using V = typename Ln::W;
   constexpr i64 L = Ln::N;
   using I = decltype(V{} < V{});
+  using Int = decltype(I{}[0] + 0);
   const KMeansJob<T>& job = *static_cast<const KMeansJob<T>*>(context);
   KMeansPlan& plan = *job.plan;
-  const i64 d = plan.d, k = plan.k;
+  const i64 d = D ? D : plan.d, k = plan.k;
   const Chunk<T> ch(job, index);
-  const i64 p0 = ch.p0, p1 = ch.p1;
-  const T* data = ch.data;
   const T* centers = ch.centers;
-  const T* weights = ch.weights;
-  double* sums = ch.sums;
-  double* counts = ch.counts;
-  double& inertia = *ch.inertia;
   const T* norm = job.norms;  // center j's |c|^2 at j (panels are consecutive)
-  V acc_sum[kSmallK][kSmallD], acc_count[kSmallK], acc_inertia = V{};
-  auto flush = [&]() {
+  alignas(32) T coords[kSmallD][kBlock];
+  alignas(32) T wts[kBlock];
+  alignas(32) Int block_labels[kBlock];
+  alignas(32) T block_sq[kBlock];
+  V acc_sum[kSmallK][kSmallD] = {}, acc_count[kSmallK] = {}, acc_inertia = {};
+  auto clear = [&]() {
     for (i64 j = 0; j < k; ++j) {
-      for (i64 e = 0; e < d; ++e) {
-        for (i64 t = 0; t < L; ++t) sums[j * d + e] += static_cast<double>(acc_sum[j][e][t]);
-        acc_sum[j][e] = V{};
-      }
-      for (i64 t = 0; t < L; ++t) counts[j] += static_cast<double>(acc_count[j][t]);
+      for (i64 e = 0; e < d; ++e) acc_sum[j][e] = V{};
       acc_count[j] = V{};
     }
-    for (i64 t = 0; t < L; ++t) inertia += static_cast<double>(acc_inertia[t]);
     acc_inertia = V{};
   };
-  for (i64 j = 0; j < k; ++j) {
-    for (i64 e = 0; e < d; ++e) acc_sum[j][e] = V{};
-    acc_count[j] = V{};
-  }
-  I lane_index;
-  for (i64 t = 0; t < L; ++t)
-    lane_index[t] = static_cast<typename std::remove_reference<decltype(lane_index[0])>::type>(t);
-  i64 pending = 0;
-  for (i64 q = p0; q < p1; q += L) {
-    const i64 cnt = min_of(L, p1 - q);
-    V x[kSmallD];
-    for (i64 e = 0; e < d; ++e) {
-      for (i64 t = 0; t < L; ++t) x[e][t] = t < cnt ? data[(q + t) * d + e] : T(0);
-    }
-    V w = Ln::splat(T(1));
-    if (weights)
-      for (i64 t = 0; t < L; ++t) w[t] = t < cnt ? weights[q + t] : T(0);
-    else if (cnt < L)
-      for (i64 t = cnt; t < L; ++t) w[t] = T(0);
-    V best = Ln::splat(std::numeric_limits<T>::infinity());
-    I label = I{};
+  auto flush = [&]() {
     for (i64 j = 0; j < k; ++j) {
-      V dot = V{};
-      for (i64 e = 0; e < d; ++e) dot += x[e] * centers[j * d + e];
-      const V dist = norm[j] - 2 * dot;
-      const I take = dist < best;
-      best = take ? dist : best;
-      label = take ? I{} + static_cast<decltype(label[0] + 0)>(j) : label;
+      for (i64 e = 0; e < d; ++e)
+        for (i64 t = 0; t < L; ++t) ch.sums[j * d + e] += static_cast<double>(acc_sum[j][e][t]);
+      for (i64 t = 0; t < L; ++t) ch.counts[j] += static_cast<double>(acc_count[j][t]);
     }
-    const I valid = lane_index < static_cast<decltype(label[0] + 0)>(cnt);
-    for (i64 j = 0; j < k; ++j) {
-      const I mine = (label == static_cast<decltype(label[0] + 0)>(j)) & valid;
+    for (i64 t = 0; t < L; ++t) *ch.inertia += static_cast<double>(acc_inertia[t]);
+    clear();
+  };
+  clear();
+  for (i64 b0 = ch.p0; b0 < ch.p1; b0 += kBlock) {
+    const i64 m = min_of(kBlock, ch.p1 - b0);
+    const i64 padded = (m + L - 1) / L * L;
+    const T* src = ch.data + b0 * d;
+    for (i64 i = 0; i < m; ++i)
+      for (i64 e = 0; e < d; ++e) coords[e][i] = src[i * d + e];
+    for (i64 i = 0; i < m; ++i) wts[i] = ch.weights ? ch.weights[b0 + i] : T(1);
+    for (i64 i = m; i < padded; ++i) {  // padding lanes weigh nothing
+      for (i64 e = 0; e < d; ++e) coords[e][i] = T(0);
+      wts[i] = T(0);
+    }
+    for (i64 i = 0; i < padded; i += L) {
+      V x[kSmallD], chosen[kSmallD];
+      for (i64 e = 0; e < d; ++e) x[e] = Ln::load(coords[e] + i), chosen[e] = V{};
+      const V w = Ln::load(wts + i);
+      V best = Ln::splat(std::numeric_limits<T>::infinity());
+      I label = I{};
+      for (i64 j = 0; j < k; ++j) {
+        V dot = V{};
+        for (i64 e = 0; e < d; ++e) dot += x[e] * centers[j * d + e];
+        const V dist = norm[j] - 2 * dot;
+        const I take = dist < best;
+        best = take ? dist : best;
+        label = take ? I{} + static_cast<Int>(j) : label;
+        if (kExact)  // the chosen center, for the inertia from exact differences
+          for (i64 e = 0; e < d; ++e) chosen[e] = take ? centers[j * d + e] - V{} : chosen[e];
+      }
       V sq = V{};
       for (i64 e = 0; e < d; ++e) {
-        const V xe = mine ? x[e] : V{};
-        acc_sum[j][e] += xe * w;
-        const V diff = xe - centers[j * d + e];
-        sq += mine ? diff * diff : V{};
+        const V diff = x[e] - chosen[e];
+        sq += diff * diff;
+        x[e] *= w;
       }
-      acc_count[j] += mine ? w : V{};
-      acc_inertia += sq * w;
-      if (plan.distances)
-        for (i64 t = 0; t < cnt; ++t)
-          if (mine[t]) plan.distances[q + t] = static_cast<double>(sq[t]);
+      acc_inertia += sq * w;  // garbage without kExact, and then not reported
+      for (i64 j = 0; j < k; ++j) {
+        const I mine = label == static_cast<Int>(j);
+        for (i64 e = 0; e < d; ++e) acc_sum[j][e] += mine ? x[e] : V{};
+        acc_count[j] += mine ? w : V{};
+      }
+      std::memcpy(block_labels + i, &label, sizeof(label));
+      Ln::store(block_sq + i, sq);
     }
-    alignas(32) decltype(label[0] + 0) labels_out[L];
-    std::memcpy(labels_out, &label, sizeof(label));
-    for (i64 t = 0; t < cnt; ++t) plan.labels[q + t] = static_cast<std::int32_t>(labels_out[t]);
-    if (++pending == kFlush) {
-      flush();
-      pending = 0;
+    i64 changed = 0;
+    for (i64 i = 0; i < m; ++i) {
+      const auto label = static_cast<std::int32_t>(block_labels[i]);
+      changed += plan.labels[b0 + i] != label;
+      plan.labels[b0 + i] = label;
     }
+    *ch.changed += static_cast<double>(changed);
+    if (plan.distances)
+      for (i64 i = 0; i < m; ++i) plan.distances[b0 + i] = static_cast<double>(block_sq[i]);
+    flush();
   }
-  flush();
 }
 
 template <typename T>
@@ -250,7 +258,7 @@ void assign_typed(KMeansPlan& plan) {
   job.chunk = (plan.n + chunks - 1) / chunks;
   const i64 count = (plan.n + job.chunk - 1) / job.chunk;
   Scratch tables(static_cast<std::size_t>(job.panels * NR * (d + 1)) * sizeof(T) +
-                 static_cast<std::size_t>(count * (k * d + k + 1)) * sizeof(double));
+                 static_cast<std::size_t>(count * (k * d + k + 2)) * sizeof(double));
   T* packed = static_cast<T*>(tables.p);
   T* norms = packed + job.panels * d * NR;
   job.partial = reinterpret_cast<double*>(norms + job.panels * NR);
@@ -269,19 +277,31 @@ void assign_typed(KMeansPlan& plan) {
   }
   job.packed = packed;
   job.norms = norms;
-  if (k <= kSmallK && d <= kSmallD)
-    parallel_for_raw(count, assign_chunk_small<T>, &job);
-  else
+  if (k <= kSmallK && d <= kSmallD) {
+    // The distance to the chosen center costs a select per center and coordinate: only when
+    // the inertia or the distances are asked for.
+    const bool exact = plan.want_inertia || plan.distances;
+    void (*small)(void*, i64) =
+        d == 1   ? (exact ? assign_chunk_small<T, 1, true> : assign_chunk_small<T, 1, false>)
+        : d == 2 ? (exact ? assign_chunk_small<T, 2, true> : assign_chunk_small<T, 2, false>)
+        : d == 3 ? (exact ? assign_chunk_small<T, 3, true> : assign_chunk_small<T, 3, false>)
+        : d == 4 ? (exact ? assign_chunk_small<T, 4, true> : assign_chunk_small<T, 4, false>)
+                 : (exact ? assign_chunk_small<T, 0, true> : assign_chunk_small<T, 0, false>);
+    parallel_for_raw(count, small, &job);
+  } else
     parallel_for_raw(count, assign_chunk<T>, &job);
   for (i64 i = 0; i < k * d; ++i) plan.sums[i] = 0.0;
   for (i64 j = 0; j < k; ++j) plan.counts[j] = 0.0;
   plan.inertia = 0.0;
+  double changed = 0.0;  // exact: counts below 2**53
   for (i64 c = 0; c < count; ++c) {
-    const double* part = job.partial + c * (k * d + k + 1);
+    const double* part = job.partial + c * (k * d + k + 2);
     for (i64 i = 0; i < k * d; ++i) plan.sums[i] += part[i];
     for (i64 j = 0; j < k; ++j) plan.counts[j] += part[k * d + j];
     plan.inertia += part[k * d + k];
+    changed += part[k * d + k + 1];
   }
+  plan.changed = static_cast<i64>(changed);
 }
 
 }  // namespace

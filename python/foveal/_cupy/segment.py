@@ -12,10 +12,10 @@ import numpy as np
 BLOCK_BYTES = 64 << 20
 
 
-def assign(x, w, centers, labels, sums, counts, xp=None) -> float:
+def assign(x, w, centers, labels, sums, counts, xp=None) -> tuple[float, int]:
     """Writes each point's nearest center (ties: the lowest index) into ``labels`` (int32),
     the weighted per-cluster sums (float64, (k, d)) into ``sums`` and the weights into
-    ``counts``; returns the inertia (float64)."""
+    ``counts``; returns the inertia (float64) and the number of labels that changed."""
     if xp is None:
         import cupy as xp
     n, d = x.shape
@@ -25,10 +25,12 @@ def assign(x, w, centers, labels, sums, counts, xp=None) -> float:
     sums[...] = 0
     counts[...] = 0
     inertia = 0.0
+    changed = 0
     for r0 in range(0, n, rows):
         block = x[r0 : r0 + rows]
         dist = c_norms[None, :] - 2 * (block @ centers.T)
         lab = dist.argmin(axis=1).astype(np.int32)
+        changed += int((labels[r0 : r0 + rows] != lab).sum())
         labels[r0 : r0 + rows] = lab
         wb = (
             xp.ones(block.shape[0], np.float64)
@@ -41,4 +43,4 @@ def assign(x, w, centers, labels, sums, counts, xp=None) -> float:
         counts += xp.bincount(lab, weights=wb, minlength=k)
         for e in range(d):
             sums[:, e] += xp.bincount(lab, weights=wb * xb[:, e], minlength=k)
-    return inertia
+    return inertia, changed
