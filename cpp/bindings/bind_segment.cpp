@@ -69,52 +69,62 @@ void labels_array(const py::array& labels, const char* fn) {
 
 }  // namespace
 
+// The arrays both k-means entry points take, checked: C-contiguous (n, d) data, (k, d)
+// centers and optional n weights of one float dtype, n int32 labels, optional n float64
+// distances.
+struct KMeansArgs {
+  foveal::DType dtype;
+  std::int64_t n, d, k;
+  const void* data;
+  const void* centers;
+  const void* weights = nullptr;
+  double* distances = nullptr;
+
+  KMeansArgs(const py::array& x, const py::array& c, const py::object& w, const py::array& labels,
+             const py::object& dist, bool labels_written) {
+    dtype = dtype_of(x, "kmeans", "data");
+    require(x.ndim() == 2 && (x.flags() & py::array::c_style),
+            "data must be a C-contiguous (n, d) array");
+    require(c.ndim() == 2 && (c.flags() & py::array::c_style) && c.shape(1) == x.shape(1) &&
+                dtype_of(c, "kmeans", "centers") == dtype,
+            "centers must be a C-contiguous (k, d) array of the data's dtype");
+    n = x.shape(0), d = x.shape(1), k = c.shape(0);
+    data = x.data(), centers = c.data();
+    if (!w.is_none()) {
+      const auto a = w.cast<py::array>();
+      require(a.ndim() == 1 && a.shape(0) == n && (a.flags() & py::array::c_style) &&
+                  dtype_of(a, "kmeans", "sample_weight") == dtype,
+              "sample_weight must be n contiguous values of the data's dtype");
+      weights = a.data();  // w keeps the array alive
+    }
+    require(labels.ndim() == 1 && labels.shape(0) == n && labels.dtype().kind() == 'i' &&
+                labels.itemsize() == 4 && (labels.flags() & py::array::c_style) &&
+                (!labels_written || labels.writeable()),
+            "labels must be a writeable int32 array of n values");
+    if (!dist.is_none()) {
+      auto a = dist.cast<py::array>();
+      require(a.ndim() == 1 && a.shape(0) == n && a.dtype().kind() == 'f' && a.itemsize() == 8 &&
+                  a.writeable() && (a.flags() & py::array::c_style),
+              "distances must be a writeable float64 array of n values");
+      distances = static_cast<double*>(a.mutable_data());
+    }
+  }
+};
+
 void bind_segment(py::module_& m) {
   m.def(
       "kmeans_assign",
       [](const py::array& data, const py::array& centers, py::object weights, py::array& labels,
          py::array& sums, py::array& counts, py::object distances, bool want_inertia) {
-        const auto dt = dtype_of(data, "kmeans", "data");
-        require(data.ndim() == 2 && (data.flags() & py::array::c_style),
-                "data must be a C-contiguous (n, d) array");
-        require(centers.ndim() == 2 && (centers.flags() & py::array::c_style) &&
-                    centers.shape(1) == data.shape(1) &&
-                    dtype_of(centers, "kmeans", "centers") == dt,
-                "centers must be a C-contiguous (k, d) array of the data's dtype");
-        const std::int64_t n = data.shape(0), d = data.shape(1), k = centers.shape(0);
-        const void* w = nullptr;
-        py::array warr;
-        if (!weights.is_none()) {
-          warr = weights.cast<py::array>();
-          require(warr.ndim() == 1 && warr.shape(0) == n && (warr.flags() & py::array::c_style) &&
-                      dtype_of(warr, "kmeans", "sample_weight") == dt,
-                  "sample_weight must be n contiguous values of the data's dtype");
-          w = warr.data();
-        }
-        require(labels.ndim() == 1 && labels.shape(0) == n && labels.dtype().kind() == 'i' &&
-                    labels.itemsize() == 4 && labels.writeable() &&
-                    (labels.flags() & py::array::c_style),
-                "labels must be a writeable int32 array of n values");
-        require(sums.ndim() == 2 && sums.shape(0) == k && sums.shape(1) == d &&
+        const KMeansArgs a(data, centers, weights, labels, distances, true);
+        require(sums.ndim() == 2 && sums.shape(0) == a.k && sums.shape(1) == a.d &&
                     sums.dtype().kind() == 'f' && sums.itemsize() == 8 && sums.writeable() &&
                     (sums.flags() & py::array::c_style),
                 "sums must be a writeable float64 (k, d) array");
-        require(counts.ndim() == 1 && counts.shape(0) == k && counts.dtype().kind() == 'f' &&
+        require(counts.ndim() == 1 && counts.shape(0) == a.k && counts.dtype().kind() == 'f' &&
                     counts.itemsize() == 8 && counts.writeable() &&
                     (counts.flags() & py::array::c_style),
                 "counts must be a writeable float64 array of k values");
-        double* dist = nullptr;
-        py::array darr;
-        if (!distances.is_none()) {
-          darr = distances.cast<py::array>();
-          require(darr.ndim() == 1 && darr.shape(0) == n && darr.dtype().kind() == 'f' &&
-                      darr.itemsize() == 8 && darr.writeable() &&
-                      (darr.flags() & py::array::c_style),
-                  "distances must be a writeable float64 array of n values");
-          dist = static_cast<double*>(darr.mutable_data());
-        }
-        const void* x = data.data();
-        const void* c = centers.data();
         auto* lab = static_cast<std::int32_t*>(labels.mutable_data());
         auto* s = static_cast<double*>(sums.mutable_data());
         auto* cnt = static_cast<double*>(counts.mutable_data());
@@ -122,8 +132,8 @@ void bind_segment(py::module_& m) {
         double inertia;
         {
           py::gil_scoped_release release;
-          inertia = foveal::kmeans_assign(x, c, w, dt, n, d, k, lab, s, cnt, dist, &changed,
-                                          want_inertia);
+          inertia = foveal::kmeans_assign(a.data, a.centers, a.weights, a.dtype, a.n, a.d, a.k, lab,
+                                          s, cnt, a.distances, &changed, want_inertia);
         }
         return py::make_tuple(inertia, changed);
       },
@@ -134,41 +144,11 @@ void bind_segment(py::module_& m) {
       "kmeans_inertia",
       [](const py::array& data, const py::array& centers, py::object weights,
          const py::array& labels, py::object distances) {
-        const auto dt = dtype_of(data, "kmeans", "data");
-        require(data.ndim() == 2 && (data.flags() & py::array::c_style),
-                "data must be a C-contiguous (n, d) array");
-        require(centers.ndim() == 2 && (centers.flags() & py::array::c_style) &&
-                    centers.shape(1) == data.shape(1) &&
-                    dtype_of(centers, "kmeans", "centers") == dt,
-                "centers must be a C-contiguous (k, d) array of the data's dtype");
-        const std::int64_t n = data.shape(0), d = data.shape(1), k = centers.shape(0);
-        const void* w = nullptr;
-        py::array warr;
-        if (!weights.is_none()) {
-          warr = weights.cast<py::array>();
-          require(warr.ndim() == 1 && warr.shape(0) == n && (warr.flags() & py::array::c_style) &&
-                      dtype_of(warr, "kmeans", "sample_weight") == dt,
-                  "sample_weight must be n contiguous values of the data's dtype");
-          w = warr.data();
-        }
-        require(labels.ndim() == 1 && labels.shape(0) == n && labels.dtype().kind() == 'i' &&
-                    labels.itemsize() == 4 && (labels.flags() & py::array::c_style),
-                "labels must be an int32 array of n values");
-        const void* x = data.data();
-        const void* c = centers.data();
+        const KMeansArgs a(data, centers, weights, labels, distances, false);
         const auto* lab = static_cast<const std::int32_t*>(labels.data());
-        double* dist = nullptr;
-        py::array darr;
-        if (!distances.is_none()) {
-          darr = distances.cast<py::array>();
-          require(darr.ndim() == 1 && darr.shape(0) == n && darr.dtype().kind() == 'f' &&
-                      darr.itemsize() == 8 && darr.writeable() &&
-                      (darr.flags() & py::array::c_style),
-                  "distances must be a writeable float64 array of n values");
-          dist = static_cast<double*>(darr.mutable_data());
-        }
         py::gil_scoped_release release;
-        return foveal::kmeans_inertia(x, c, w, dt, n, d, k, lab, dist);
+        return foveal::kmeans_inertia(a.data, a.centers, a.weights, a.dtype, a.n, a.d, a.k, lab,
+                                      a.distances);
       },
       py::arg("data"), py::arg("centers"), py::arg("weights"), py::arg("labels"),
       py::arg("distances") = py::none());
