@@ -115,8 +115,21 @@ void bind_segment(py::module_& m) {
   m.def(
       "kmeans_assign",
       [](const py::array& data, const py::array& centers, py::object weights, py::array& labels,
-         py::array& sums, py::array& counts, py::object distances, bool want_inertia) {
+         py::array& sums, py::array& counts, py::object distances, bool want_inertia,
+         py::object upper, py::object lower, py::object norms, py::object shift) {
         const KMeansArgs a(data, centers, weights, labels, distances, true);
+        auto float64_values = [](const py::object& o, std::int64_t n, const char* what) {
+          if (o.is_none()) return static_cast<double*>(nullptr);
+          auto arr = o.cast<py::array>();
+          require(arr.ndim() == 1 && arr.shape(0) == n && arr.dtype().kind() == 'f' &&
+                      arr.itemsize() == 8 && arr.writeable() && (arr.flags() & py::array::c_style),
+                  what);
+          return static_cast<double*>(arr.mutable_data());
+        };
+        double* up = float64_values(upper, a.n, "upper must be a writeable float64 array of n");
+        double* lo = float64_values(lower, a.n, "lower must be a writeable float64 array of n");
+        double* nm = float64_values(norms, a.n, "norms must be a writeable float64 array of n");
+        const double* sh = float64_values(shift, a.k, "shift must be a float64 array of k");
         require(sums.ndim() == 2 && sums.shape(0) == a.k && sums.shape(1) == a.d &&
                     sums.dtype().kind() == 'f' && sums.itemsize() == 8 && sums.writeable() &&
                     (sums.flags() & py::array::c_style),
@@ -132,13 +145,16 @@ void bind_segment(py::module_& m) {
         double inertia;
         {
           py::gil_scoped_release release;
-          inertia = foveal::kmeans_assign(a.data, a.centers, a.weights, a.dtype, a.n, a.d, a.k, lab,
-                                          s, cnt, a.distances, &changed, want_inertia);
+          inertia =
+              foveal::kmeans_assign(a.data, a.centers, a.weights, a.dtype, a.n, a.d, a.k, lab, s,
+                                    cnt, a.distances, &changed, want_inertia, up, lo, nm, sh);
         }
         return py::make_tuple(inertia, changed);
       },
       py::arg("data"), py::arg("centers"), py::arg("weights"), py::arg("labels"), py::arg("sums"),
-      py::arg("counts"), py::arg("distances"), py::arg("want_inertia") = true);
+      py::arg("counts"), py::arg("distances"), py::arg("want_inertia") = true,
+      py::arg("upper") = py::none(), py::arg("lower") = py::none(), py::arg("norms") = py::none(),
+      py::arg("shift") = py::none());
 
   m.def(
       "kmeans_inertia",

@@ -66,15 +66,29 @@ def _data(data, fn: str, name: str = "data"):
 
 class _Assign:
     """One fused assignment pass: labels, per-cluster float64 sums and weights, inertia, and how
-    many labels changed (all of them on the first pass)."""
+    many labels changed (all of them on the first pass). Natively, with many centers or
+    dimensions, it keeps Hamerly's bounds between passes: ``moved(old, new)`` before the next
+    pass lets points whose nearest center cannot have changed skip the search (the labels stay
+    those of a full search), and the sums are then kept up to date from the points that
+    changed label alone."""
 
-    def __init__(self, x, weights, k: int):
+    def __init__(self, x, weights, k: int, *, bounded: bool = False):
         self.x, self.w = x, weights
         xp = _xp_of(x)
         n, d = x.shape
         self.labels = xp.full(n, -1, np.int32)
         self.sums = xp.empty((k, d), np.float64)
         self.counts = xp.empty(k, np.float64)
+        self.bounds = None
+        if bounded and not dsp.is_cupy(x) and (k > 16 or d > 8):  # the few-centers path has none
+            self.bounds = tuple(np.empty(n, np.float64) for _ in range(3))  # upper, lower, |x|
+        self.shift = None
+
+    def moved(self, old, new) -> None:
+        """The centers went from ``old`` to ``new`` since the last pass."""
+        if self.bounds is not None:
+            diff = new.astype(np.float64) - old.astype(np.float64)
+            self.shift = np.sqrt((diff * diff).sum(axis=1))
 
     def __call__(self, centers, want_inertia: bool = True) -> tuple[float, int]:
         if dsp.is_cupy(self.x):
@@ -83,9 +97,36 @@ class _Assign:
             return fallback.assign(
                 self.x, self.w, centers, self.labels, self.sums, self.counts, _xp_of(self.x)
             )
-        return _core.kmeans_assign(
-            self.x, centers, self.w, self.labels, self.sums, self.counts, None, want_inertia
+        if self.bounds is None:
+            return _core.kmeans_assign(
+                self.x, centers, self.w, self.labels, self.sums, self.counts, None, want_inertia
+            )
+        incremental = self.shift is not None
+        sums, counts = (
+            (np.empty_like(self.sums), np.empty_like(self.counts))
+            if incremental
+            else (
+                self.sums,
+                self.counts,
+            )
         )
+        result = _core.kmeans_assign(
+            self.x,
+            centers,
+            self.w,
+            self.labels,
+            sums,
+            counts,
+            None,
+            want_inertia,
+            *self.bounds,
+            self.shift,
+        )
+        if incremental:  # the changes the relabelled points bring
+            self.sums += sums
+            self.counts += counts
+        self.shift = None
+        return result
 
 
 def _lloyd(x, w, centers, max_iter: int, tol: float):
@@ -93,7 +134,7 @@ def _lloyd(x, w, centers, max_iter: int, tol: float):
     n_iter)."""
     xp = _xp_of(x)
     k = centers.shape[0]
-    step = _Assign(x, w, k)
+    step = _Assign(x, w, k, bounded=True)
     strict = False
     i = 0
     for i in range(max_iter):  # noqa: B007 - i is the iteration count afterwards
@@ -106,6 +147,7 @@ def _lloyd(x, w, centers, max_iter: int, tol: float):
         safe = xp.where(counts > 0, counts, 1.0)
         new = xp.where((counts > 0)[:, None], sums / safe[:, None], 0.0).astype(x.dtype)
         shift = float(((new.astype(np.float64) - centers) ** 2).sum())
+        step.moved(centers, new)
         centers = new
         if changed == 0:
             strict = True

@@ -20,10 +20,20 @@ namespace foveal {
 // Returns the inertia, sum_i w_i |x_i - c_label|^2, or 0 when want_inertia is false (which
 // saves work in the passes whose inertia Lloyd's loop never reads). Deterministic for a given
 // thread count.
+//
+// Hamerly's bounds let repeated passes skip most of the search once the centers settle: upper,
+// lower and norms (n values each, or null) receive, per point, a bound above its distance to
+// its center, one below its distance to any other, and |x|; on the next pass, shift (k values:
+// how far each center moved since) with the previous labels still in labels lets a point whose
+// bounds stay apart keep its label unsearched. A point is kept only when a full search would
+// find the same center despite rounding, so the labels are those of the search. With shift,
+// sums and counts receive the changes to the previous pass's sums and counts (only points that
+// changed label move them); shift null: search all, full sums.
 double kmeans_assign(const void* data, const void* centers, const void* weights, DType dtype,
                      std::int64_t n, std::int64_t d, std::int64_t k, std::int32_t* labels,
                      double* sums, double* counts, double* distances, std::int64_t* changed,
-                     bool want_inertia = true);
+                     bool want_inertia = true, double* upper = nullptr, double* lower = nullptr,
+                     double* norms = nullptr, const double* shift = nullptr);
 
 // The inertia of given labels (each in [0, k)) against centers: sum_i w_i |x_i - c_label_i|^2,
 // each squared distance in the data's precision (written to distances, n values, unless

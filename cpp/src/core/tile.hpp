@@ -40,20 +40,14 @@ struct Tile {
   static void store(T* p, V v) { std::memcpy(p, &v, sizeof(V)); }
 };
 
-// C[MR x NR] (row stride ldc) = (accumulate ? C : 0) + A * B over kc values of k: A's rows
-// are lda apart, B is a packed kc x NR panel.
+// The register tile's inner loop: lo[r], hi[r] (the two vectors of row r) += A * B over kc
+// values of k; A's rows are lda apart, B is a packed kc x NR panel.
 template <typename T>
-void tile_product(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b, T* __restrict c,
-                  i64 ldc, bool accumulate) {
+inline void tile_accumulate(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b,
+                            typename Tile<T>::V* lo, typename Tile<T>::V* hi) {
   using Tl = Tile<T>;
   using V = typename Tl::V;
   constexpr int L = Tl::L, MR = Tl::MR, NR = Tl::NR;
-  V lo[MR], hi[MR];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; ++r) {
-    lo[r] = accumulate ? Tl::load(c + r * ldc) : V{};
-    hi[r] = accumulate ? Tl::load(c + r * ldc + L) : V{};
-  }
 #pragma GCC unroll 4
   for (i64 k = 0; k < kc; ++k) {
     const V b0 = Tl::load(b + k * NR), b1 = Tl::load(b + k * NR + L);
@@ -64,6 +58,23 @@ void tile_product(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b,
       hi[r] += ar * b1;
     }
   }
+}
+
+// C[MR x NR] (row stride ldc) = (accumulate ? C : 0) + A * B over kc values of k: A's rows
+// are lda apart, B is a packed kc x NR panel.
+template <typename T>
+void tile_product(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b, T* __restrict c,
+                  i64 ldc, bool accumulate) {
+  using Tl = Tile<T>;
+  using V = typename Tl::V;
+  constexpr int L = Tl::L, MR = Tl::MR;
+  V lo[MR], hi[MR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r) {
+    lo[r] = accumulate ? Tl::load(c + r * ldc) : V{};
+    hi[r] = accumulate ? Tl::load(c + r * ldc + L) : V{};
+  }
+  tile_accumulate(kc, a, lda, b, lo, hi);
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r) {
     Tl::store(c + r * ldc, lo[r]);

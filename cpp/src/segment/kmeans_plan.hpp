@@ -13,12 +13,22 @@ struct KMeansPlan {
   const void* weights = nullptr;
   std::int64_t n = 0, d = 0, k = 0;
   std::int32_t* labels = nullptr;  // read (the previous labels) and written
-  double* sums = nullptr;       // k x d, written
-  double* counts = nullptr;     // k, written
-  double* distances = nullptr;  // n or null
-  bool want_inertia = true;     // false: the inertia may be left 0 (Lloyd's inner passes)
-  double inertia = 0.0;         // written
-  std::int64_t changed = 0;     // written: points whose label differs from the previous one
+  double* sums = nullptr;          // k x d, written
+  double* counts = nullptr;        // k, written
+  double* distances = nullptr;     // n or null
+  bool want_inertia = true;        // false: the inertia may be left 0 (Lloyd's inner passes)
+  double inertia = 0.0;            // written
+  std::int64_t changed = 0;        // written: points whose label differs from the previous one
+  // Hamerly's bounds (general path only; null: none). upper[i] bounds the distance from point
+  // i to its center from above, lower[i] its distance to every other center from below, and
+  // norms[i] is |x_i|; all three are written by a first pass (shift null) and upper and lower
+  // by every pass. shift (k values) is how far each center moved since the bounds were
+  // written; with it, sums and counts receive only the changes that the points which changed
+  // label bring to them (the rest of the points are not even read).
+  double* upper = nullptr;
+  double* lower = nullptr;
+  double* norms = nullptr;
+  const double* shift = nullptr;
 };
 
 }  // namespace detail

@@ -30,11 +30,12 @@ using detail::KMeansPlan;
 template <typename T>
 struct KMeansJob {
   KMeansPlan* plan;
-  i64 chunk;        // points per chunk
-  i64 panels;       // center panels of NR
-  const T* packed;  // panels x d x NR centers
-  const T* norms;   // panels x NR: |c|^2, +inf past k
-  double* partial;  // per chunk: k x d sums, k counts, 1 inertia
+  i64 chunk;               // points per chunk
+  i64 panels;              // center panels of NR
+  const T* packed;         // panels x d x NR centers
+  const T* norms;          // panels x NR: |c|^2, +inf past k
+  double* partial;         // per chunk: k x d sums, k counts, 1 inertia, 1 changed count
+  double center_norm_max;  // the largest |c|
 };
 
 // One chunk's points [p0, p1) and its float64 partials (k x d sums, k weights, the inertia,
@@ -65,84 +66,226 @@ struct Chunk {
   }
 };
 
+// One panel of NR centers against MR points: the products x.c by the register tile (as
+// tile_product), then, still in registers, |c|^2 - 2 x.c against each lane's running nearest
+// and second nearest (best, second: MR x NR values; best_at: their center indices).
+template <typename T, typename Int>
+void search_panel(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b,
+                  const T* __restrict norm, T* __restrict best, T* __restrict second,
+                  Int* __restrict best_at, i64 first_center) {
+  using Tl = Tile<T>;
+  using V = typename Tl::V;
+  using I = decltype(V{} < V{});
+  constexpr int L = Tl::L, MR = Tl::MR, NR = Tl::NR;
+  V lo[MR], hi[MR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r) lo[r] = V{}, hi[r] = V{};
+  tile_accumulate(kc, a, lda, b, lo, hi);
+  const V n0 = Tl::load(norm), n1 = Tl::load(norm + L);
+  I index0, index1;
+  for (int t = 0; t < L; ++t) {
+    index0[t] = static_cast<Int>(first_center + t);
+    index1[t] = static_cast<Int>(first_center + L + t);
+  }
+  auto update = [&](T* bp, T* sp, Int* ap, V dist, I index) {
+    const V b_old = Tl::load(bp), s_old = Tl::load(sp);
+    I at;
+    std::memcpy(&at, ap, sizeof(I));
+    const I closer = dist < b_old;
+    const V s_new = closer ? b_old : (dist < s_old ? dist : s_old);
+    Tl::store(bp, closer ? dist : b_old);
+    Tl::store(sp, s_new);
+    at = closer ? index : at;
+    std::memcpy(ap, &at, sizeof(I));
+  };
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r) {
+    update(best + r * NR, second + r * NR, best_at + r * NR, n0 - 2 * lo[r], index0);
+    update(best + r * NR + L, second + r * NR + L, best_at + r * NR + L, n1 - 2 * hi[r], index1);
+  }
+}
+
+// Sums of squares in float64 over eight interleaved partial sums: a fixed order (the same
+// result every time) whose chains are short enough to keep the adders busy, which one running
+// sum (a floating-point reduction the compiler may not reorder) would not.
+template <typename T>
+double squared_distance(const T* __restrict x, const T* __restrict c, i64 d) {
+  double acc[8] = {};
+  i64 e = 0;
+  for (; e + 8 <= d; e += 8)
+    for (int t = 0; t < 8; ++t) {
+      const double diff = static_cast<double>(x[e + t]) - static_cast<double>(c[e + t]);
+      acc[t] += diff * diff;
+    }
+  for (int t = 0; e < d; ++e, ++t) {
+    const double diff = static_cast<double>(x[e]) - static_cast<double>(c[e]);
+    acc[t] += diff * diff;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+template <typename T>
+double squared_norm(const T* __restrict x, i64 d) {
+  double acc[8] = {};
+  i64 e = 0;
+  for (; e + 8 <= d; e += 8)
+    for (int t = 0; t < 8; ++t) acc[t] += static_cast<double>(x[e + t]) * x[e + t];
+  for (int t = 0; e < d; ++e, ++t) acc[t] += static_cast<double>(x[e]) * x[e];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// The slack the pruning test leaves for rounding. The search compares float distances
+// |c|^2 - 2 x.c, each off by at most about (d + 1) u (|x| + |c|)^2 (u the unit roundoff, half
+// of epsilon); if the true distances to two centers differ by m, their squares differ by more
+// than m^2, so a margin m with m^2 above twice that error (plus the error the float lower bound
+// itself carries) leaves the search no room to pick another center. A point is kept unsearched
+// only beyond this margin, so pruning never changes a label.
+template <typename T>
+double prune_margin(i64 d, double x_norm, double c_norm_max) {
+  const double eps = std::numeric_limits<T>::epsilon();
+  return 3.0 * __builtin_sqrt(static_cast<double>(d + 2) * eps) * (x_norm + c_norm_max);
+}
+
+// The general path: blocks of MR points against all centers by the register-tiled product,
+// the nearest and second-nearest center per point from per-lane running minima. With Hamerly's
+// bounds (plan.upper), a point whose bounds, moved by how far the centers moved, still keep
+// every other center farther than its own (by prune_margin) keeps its label without a
+// search; the others are gathered into blocks and searched.
 template <typename T>
 void assign_chunk(void* context, i64 index) {
   using Tl = Tile<T>;
+  using Mask = decltype(typename Tl::V{} < typename Tl::V{});
+  using Int = decltype(Mask{}[0] + 0);
   constexpr i64 MR = Tl::MR, NR = Tl::NR;
   const KMeansJob<T>& job = *static_cast<const KMeansJob<T>*>(context);
   KMeansPlan& plan = *job.plan;
   const i64 d = plan.d;
   const Chunk<T> ch(job, index);
-  const i64 p0 = ch.p0, p1 = ch.p1;
   const T* data = ch.data;
   const T* centers = ch.centers;
   const T* weights = ch.weights;
-  double* sums = ch.sums;
-  double* counts = ch.counts;
-  double& inertia = *ch.inertia;
-
-  Scratch scratch(static_cast<std::size_t>(MR * d + MR * NR + 2 * MR * NR) * sizeof(T) +
-                  static_cast<std::size_t>(MR * NR) * sizeof(std::int32_t));
-  T* block = static_cast<T*>(scratch.p);  // the last partial block, zero-padded
-  T* dots = block + MR * d;
-  T* best = dots + MR * NR;  // per row and lane: smallest |c|^2 - 2 x.c so far
-  std::int32_t* best_at = reinterpret_cast<std::int32_t*>(best + MR * NR);
   constexpr T inf = std::numeric_limits<T>::infinity();
+  const bool bounded = plan.upper != nullptr;
+  const bool pruning = bounded && plan.shift != nullptr;
 
-  for (i64 r0 = p0; r0 < p1; r0 += MR) {
-    const i64 rows = min_of(MR, p1 - r0);
-    const T* x = data + r0 * d;
-    if (rows < MR) {
-      copy_row(block, x, rows * d);
-      for (i64 i = rows * d; i < MR * d; ++i) block[i] = T(0);
-      x = block;
+  // Points to search are gathered kBatch at a time.
+  constexpr i64 kBatch = 170 * MR;
+  Scratch scratch(static_cast<std::size_t>(MR * d + 2 * MR * NR) * sizeof(T) +
+                  static_cast<std::size_t>(MR * NR) * sizeof(Int) +
+                  static_cast<std::size_t>(kBatch) * sizeof(i64));
+  T* block = static_cast<T*>(scratch.p);  // gathered points, zero-padded
+  T* best = block + MR * d;               // per row and lane: smallest |c|^2 - 2 x.c so far
+  T* second = best + MR * NR;             // and the next smallest
+  Int* best_at = reinterpret_cast<Int*>(second + MR * NR);
+  i64* search = reinterpret_cast<i64*>(best_at + MR * NR);  // points to search
+
+  // Point i's new label (and squared distance to its center) into the chunk's partials: its
+  // weight and weighted coordinates to the label's sums; when pruning, where the sums are the
+  // changes since the last pass, only if the label changed, and then out of the old one too.
+  auto take = [&](i64 i, std::int32_t label, double dist) {
+    const std::int32_t old = plan.labels[i];
+    const double w = weights ? static_cast<double>(weights[i]) : 1.0;
+    *ch.inertia += w * dist;
+    if (plan.distances) plan.distances[i] = dist;
+    *ch.changed += old != label;
+    plan.labels[i] = label;
+    if (pruning && old == label) return;
+    const T* __restrict x = data + i * d;
+    double* __restrict s = ch.sums + static_cast<i64>(label) * d;
+    for (i64 e = 0; e < d; ++e) s[e] += w * static_cast<double>(x[e]);
+    ch.counts[label] += w;
+    if (pruning) {
+      double* __restrict s_old = ch.sums + static_cast<i64>(old) * d;
+      for (i64 e = 0; e < d; ++e) s_old[e] -= w * static_cast<double>(x[e]);
+      ch.counts[old] -= w;
     }
-    for (i64 i = 0; i < MR * NR; ++i) {
-      best[i] = inf;
-      best_at[i] = 0;
-    }
-    for (i64 p = 0; p < job.panels; ++p) {
-      tile_product(d, x, d, job.packed + p * d * NR, dots, NR, false);
-      const T* norm = job.norms + p * NR;
-      for (i64 r = 0; r < MR; ++r) {
-        T* b = best + r * NR;
-        std::int32_t* at = best_at + r * NR;
-        const T* dr = dots + r * NR;
-        for (i64 j = 0; j < NR; ++j) {
-          const T dist = norm[j] - 2 * dr[j];
-          const bool take = dist < b[j];
-          b[j] = take ? dist : b[j];
-          at[j] = take ? static_cast<std::int32_t>(p * NR + j) : at[j];
+  };
+  auto exact_distance = [&](i64 i, std::int32_t label) {
+    return squared_distance(data + i * d, centers + static_cast<i64>(label) * d, d);
+  };
+
+  i64 n_search = 0;
+  auto run_search = [&]() {
+    for (i64 g = 0; g < n_search; g += MR) {
+      const i64 rows = min_of(MR, n_search - g);
+      const T* x;
+      if (rows == MR && search[g + MR - 1] - search[g] == MR - 1) {
+        x = data + search[g] * d;  // consecutive points: read in place
+      } else {
+        for (i64 r = 0; r < rows; ++r) copy_row(block + r * d, data + search[g + r] * d, d);
+        for (i64 i = rows * d; i < MR * d; ++i) block[i] = T(0);
+        x = block;
+      }
+      for (i64 i = 0; i < MR * NR; ++i) {
+        best[i] = inf;
+        second[i] = inf;
+        best_at[i] = 0;
+      }
+      for (i64 p = 0; p < job.panels; ++p)
+        search_panel(d, x, d, job.packed + p * d * NR, job.norms + p * NR, best, second, best_at,
+                     p * NR);
+      for (i64 r = 0; r < rows; ++r) {
+        // The lowest distance, the lowest index among equals (lanes hold increasing indices).
+        const T* b = best + r * NR;
+        const T* b2 = second + r * NR;
+        const Int* at = best_at + r * NR;
+        T v = b[0];
+        auto label = static_cast<std::int32_t>(at[0]);
+        i64 lane = 0;
+        for (i64 j = 1; j < NR; ++j)
+          if (b[j] < v || (b[j] == v && at[j] < label))
+            v = b[j], label = static_cast<std::int32_t>(at[j]), lane = j;
+        const i64 point = search[g + r];
+        const double dist = exact_distance(point, label);
+        if (bounded) {
+          T v2 = b2[lane];  // the second nearest: another lane's nearest, or this lane's second
+          for (i64 j = 0; j < NR; ++j)
+            if (j != lane) v2 = min_of(v2, b[j]);
+          const double x_norm = squared_norm(data + point * d, d);
+          plan.norms[point] = __builtin_sqrt(x_norm);
+          plan.upper[point] = __builtin_sqrt(dist);
+          const double d2 = static_cast<double>(v2) + x_norm;
+          plan.lower[point] = v2 == inf ? inf : __builtin_sqrt(d2 > 0.0 ? d2 : 0.0);
         }
+        take(point, label, dist);
       }
     }
-    for (i64 r = 0; r < rows; ++r) {
-      // The lowest distance, the lowest index among equals (lanes hold increasing indices).
-      const T* b = best + r * NR;
-      const std::int32_t* at = best_at + r * NR;
-      T v = b[0];
-      std::int32_t label = at[0];
-      for (i64 j = 1; j < NR; ++j)
-        if (b[j] < v || (b[j] == v && at[j] < label)) v = b[j], label = at[j];
-      const i64 point = r0 + r;
-      *ch.changed += plan.labels[point] != label;
-      plan.labels[point] = label;
-      const T* xp = data + point * d;
-      const T* c = centers + static_cast<i64>(label) * d;
-      const double w = weights ? static_cast<double>(weights[point]) : 1.0;
-      double dist = 0.0;
-      double* s = sums + static_cast<i64>(label) * d;
-      for (i64 e = 0; e < d; ++e) {
-        const double xe = static_cast<double>(xp[e]);
-        const double diff = xe - static_cast<double>(c[e]);
-        dist += diff * diff;
-        s[e] += w * xe;
+    n_search = 0;
+  };
+  if (!pruning) {
+    for (i64 i = ch.p0; i < ch.p1; ++i) {
+      search[n_search++] = i;
+      if (n_search == kBatch) run_search();
+    }
+  } else {
+    double max_shift = 0.0;
+    for (i64 j = 0; j < plan.k; ++j) max_shift = max_of(max_shift, plan.shift[j]);
+    const bool want_distance = plan.want_inertia || plan.distances;
+    for (i64 i = ch.p0; i < ch.p1; ++i) {
+      const std::int32_t label = plan.labels[i];
+      const double margin = prune_margin<T>(d, plan.norms[i], job.center_norm_max);
+      const double lower = plan.lower[i] - max_shift;
+      double upper = plan.upper[i] + plan.shift[label];
+      double dist = -1.0;
+      if (upper + margin >= lower) {  // tighten: the exact distance to its own center
+        dist = exact_distance(i, label);
+        upper = __builtin_sqrt(dist);
       }
-      counts[label] += w;
-      inertia += w * dist;
-      if (plan.distances) plan.distances[point] = dist;
+      if (upper + margin < lower) {  // kept, unsearched (and, unless asked for, unread)
+        plan.upper[i] = upper;
+        plan.lower[i] = lower;
+        if (want_distance) {
+          if (dist < 0.0) dist = exact_distance(i, label);
+          take(i, label, dist);
+        }
+      } else {
+        search[n_search++] = i;
+        if (n_search == kBatch) run_search();
+      }
     }
   }
+
+  run_search();
 }
 
 // Few centers in few dimensions (the colour-quantization case): the register tile would be
@@ -251,7 +394,7 @@ template <typename T>
 void assign_typed(KMeansPlan& plan) {
   constexpr i64 NR = Tile<T>::NR;
   const i64 d = plan.d, k = plan.k;
-  KMeansJob<T> job{&plan, 0, (k + NR - 1) / NR, nullptr, nullptr, nullptr};
+  KMeansJob<T> job{&plan, 0, (k + NR - 1) / NR, nullptr, nullptr, nullptr, 0.0};
   // A fixed chunking by the thread count: four chunks a thread, at least 2048 points each.
   const i64 threads = get_num_threads();
   const i64 chunks = max_of<i64>(1, min_of<i64>(4 * threads, (plan.n + 2047) / 2048));
@@ -277,7 +420,10 @@ void assign_typed(KMeansPlan& plan) {
   }
   job.packed = packed;
   job.norms = norms;
-  if (k <= kSmallK && d <= kSmallD) {
+  for (i64 j = 0; j < k; ++j)
+    job.center_norm_max = max_of(job.center_norm_max, static_cast<double>(norms[j]));
+  job.center_norm_max = __builtin_sqrt(job.center_norm_max);
+  if (k <= kSmallK && d <= kSmallD && !plan.upper) {
     // The distance to the chosen center costs a select per center and coordinate: only when
     // the inertia or the distances are asked for.
     const bool exact = plan.want_inertia || plan.distances;
