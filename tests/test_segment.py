@@ -254,3 +254,34 @@ def test_cupy_route(monkeypatch):
     assert calls, "the fallback was not used"
     native = foveal.kmeans(x, 4, init=init, tol=0.0)
     assert_same_run(routed, native, x, "routed")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "n, d, k, spread, weighted",
+    [
+        (3000, 12, 40, 0.3, False),  # well separated: most points pruned after a few passes
+        (3000, 12, 40, 3.0, True),  # overlapping blobs: many points near two centers
+        (2500, 3, 24, 1.0, False),  # more than 16 centers in few dimensions
+        (997, 33, 17, 0.5, True),  # sizes off the tile and vector widths
+    ],
+)
+def test_bounds_never_change_a_run(monkeypatch, dtype, n, d, k, spread, weighted):
+    """Hamerly's bounds skip searches and keep the sums from the relabelled points alone; the
+    run (labels every pass, iterations, inertia, centers) must be that of full searches."""
+    from foveal import segment as seg
+
+    rng = np.random.default_rng(31 + d + k)
+    x = blobs(rng, n, d, k, spread, dtype)
+    w = rng.uniform(0.5, 2.0, n).astype(dtype) if weighted else None
+    init = x[rng.choice(n, k, replace=False)]
+    bounded = foveal.kmeans(x, k, init=init, tol=0.0, max_iter=60, sample_weight=w)
+    full_init = seg._Assign.__init__
+    monkeypatch.setattr(
+        seg._Assign,
+        "__init__",
+        lambda self, x, w, k, bounded=False: full_init(self, x, w, k, bounded=False),
+    )
+    full = foveal.kmeans(x, k, init=init, tol=0.0, max_iter=60, sample_weight=w)
+    assert bounded.n_iter > 3, "the bounds were never used"
+    assert_same_run(bounded, full, x, "bounded vs full search")

@@ -97,6 +97,12 @@ def _points(contour, fn: str, name: str = "contour", *, integer: bool = False) -
     return arr
 
 
+def _flag(value, fn: str, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
 def contour_area(contour, *, oriented=False) -> float:
     """The area inside a closed polygon by the shoelace formula, as ``cv2.contourArea``.
 
@@ -108,6 +114,7 @@ def contour_area(contour, *, oriented=False) -> float:
     6.0
     """
     fn = "contour_area"
+    oriented = _flag(oriented, fn, "oriented")
     pts = _points(contour, fn).astype(np.float64)
     if len(pts) < 3:
         return 0.0
@@ -125,6 +132,7 @@ def arc_length(contour, *, closed=True) -> float:
     12.0
     """
     fn = "arc_length"
+    closed = _flag(closed, fn, "closed")
     pts = _points(contour, fn).astype(np.float32)
     if len(pts) < 2:
         return 0.0
@@ -172,19 +180,21 @@ def _selected(n: int, index: int, hierarchy, max_level, fn: str) -> list[int] | 
     h = h.tolist()
     limit = np.iinfo(np.int32).max if max_level is None else max_level
     stack = [index] if index >= 0 else [i for i in range(n) if h[i][3] < 0]
-    chosen, seen = [], set()
+    chosen, queued = [], set(stack)
     while stack:
         i = stack.pop()
-        if i in seen:  # a malformed hierarchy with a cycle
-            raise ValueError(f"{fn}: hierarchy has a cycle through contour {i}")
-        seen.add(i)
         depth, p = 0, h[i][3]
-        while p >= 0 and depth <= n:
+        while p >= 0:
             depth, p = depth + 1, h[p][3]
+            if depth > n:
+                raise ValueError(f"{fn}: hierarchy has a cycle of parents through contour {i}")
         if depth <= limit:
             chosen.append(i)
         child = h[i][2]
-        while child >= 0 and child not in seen:
+        while child >= 0:
+            if child in queued:
+                raise ValueError(f"{fn}: hierarchy has a cycle through contour {child}")
+            queued.add(child)
             stack.append(child)
             child = h[child][0]
     return sorted(chosen)
@@ -193,7 +203,14 @@ def _selected(n: int, index: int, hierarchy, max_level, fn: str) -> list[int] | 
 def _color(color, channels: int, dtype: np.dtype, fn: str) -> list[float]:
     """One value per channel (a scalar fills every channel), saturated to the dtype and rounded
     to the nearest integer for integer images, as cv2's saturate_cast."""
-    values = [color] * channels if isinstance(color, numbers.Real) else list(color)
+    if isinstance(color, numbers.Real):
+        values = [color] * channels
+    elif isinstance(color, (tuple, list, np.ndarray)):
+        values = list(np.asarray(color).ravel()) if isinstance(color, np.ndarray) else list(color)
+    else:
+        raise TypeError(
+            f"{fn}: color must be a number or a sequence of numbers, got {type(color).__name__}"
+        )
     if len(values) != channels:
         raise ValueError(
             f"{fn}: color must be a number or {channels} values (one per channel), got {color!r}"
@@ -234,7 +251,9 @@ def draw_contours(
     rounded for integer images. thickness: -1 fills the contours (all of them together by the
     even-odd rule, edges included, so the contours of a binary image filled give it back); 1
     draws 8-connected lines; wider lines sweep a disc of that diameter along the edges (cv2's
-    round-capped lines, within a pixel at the ends of each segment). hierarchy and max_level:
+    round-capped lines, within a pixel at the ends of each segment). Points may lie outside the
+    image: what falls inside is drawn as on a larger canvas (cv2 re-rounds the lines it clips
+    to the image, so there the two may differ by a pixel). hierarchy and max_level:
     as cv2 (the contour and its nested contours down to depth ``max_level`` of the whole tree;
     None means all).
 
