@@ -100,3 +100,42 @@ def scaled_dot_product_attention(
     causal: bool,
     empty_row: float,
 ) -> None: ...
+def kmeans_assign(
+    data: np.ndarray,
+    centers: np.ndarray,
+    weights: np.ndarray | None,
+    labels: npt.NDArray[np.int32],
+    sums: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.float64],
+    distances: npt.NDArray[np.float64] | None,
+    want_inertia: bool = True,
+    upper: npt.NDArray[np.float64] | None = None,
+    lower: npt.NDArray[np.float64] | None = None,
+    norms: npt.NDArray[np.float64] | None = None,
+    shift: npt.NDArray[np.float64] | None = None,
+) -> tuple[float, int]: ...
+def kmeans_inertia(
+    data: np.ndarray,
+    centers: np.ndarray,
+    weights: np.ndarray | None,
+    labels: npt.NDArray[np.int32],
+    distances: npt.NDArray[np.float64] | None = None,
+) -> float: ...
+def label(
+    binary: np.ndarray, connectivity: int, labels: npt.NDArray[np.int32], with_stats: bool
+) -> tuple[int] | tuple[int, npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
+def component_stats(
+    labels: npt.NDArray[np.int32],
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
+def find_contours(
+    binary: np.ndarray, mode: str, method: str, offset_x: int, offset_y: int
+) -> tuple[list[npt.NDArray[np.int32]], npt.NDArray[np.int32]]: ...
+def draw_contours(
+    image: np.ndarray,
+    contours: list[npt.NDArray[np.int32]],
+    chosen: list[int] | None,
+    color: list[float],
+    thickness: int,
+    dx: int,
+    dy: int,
+) -> None: ...
