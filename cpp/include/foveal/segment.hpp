@@ -28,7 +28,8 @@ namespace foveal {
 // bounds stay apart keep its label unsearched. A point is kept only when a full search would
 // find the same center despite rounding, so the labels are those of the search. With shift,
 // sums and counts receive the changes to the previous pass's sums and counts (only points that
-// changed label move them); shift null: search all, full sums.
+// changed label move them); shift null: search all, full sums. A point that its bounds do not
+// settle is compared with the centers near its own alone, when few are.
 double kmeans_assign(const void* data, const void* centers, const void* weights, DType dtype,
                      std::int64_t n, std::int64_t d, std::int64_t k, std::int32_t* labels,
                      double* sums, double* counts, double* distances, std::int64_t* changed,

@@ -36,6 +36,10 @@ struct KMeansJob {
   const T* norms;          // panels x NR: |c|^2, +inf past k
   double* partial;         // per chunk: k x d sums, k counts, 1 inertia, 1 changed count
   double center_norm_max;  // the largest |c|
+  // When pruning: each center's nearest other centers, nearest first (kNearKept of them, or
+  // all k - 1 if fewer), and their distances, for the search among near centers.
+  const std::int32_t* near_index;
+  const double* near_dist;
 };
 
 // One chunk's points [p0, p1) and its float64 partials (k x d sums, k weights, the inertia,
@@ -134,6 +138,23 @@ double squared_norm(const T* __restrict x, i64 d) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+// a * b + c as the vector products round it: fused where the instruction set fuses them.
+template <typename T>
+T fused_multiply_add(T a, T b, T c) {
+#if defined(__FMA__)
+  if constexpr (sizeof(T) == sizeof(float))
+    return __builtin_fmaf(a, b, c);
+  else
+    return __builtin_fma(a, b, c);
+#else
+  return c + a * b;
+#endif
+}
+
+// A point whose bounds do not settle it is compared with the centers near its own alone when
+// fewer than kNearKept are near enough; the nearest kNearKept are listed per center each pass.
+constexpr i64 kNearKept = 33;
+
 // The slack the pruning test leaves for rounding. The search compares float distances
 // |c|^2 - 2 x.c, each off by at most about (d + 1) u (|x| + |c|)^2 (u the unit roundoff, half
 // of epsilon); if the true distances to two centers differ by m, their squares differ by more
@@ -202,6 +223,64 @@ void assign_chunk(void* context, i64 index) {
   };
   auto exact_distance = [&](i64 i, std::int32_t label) {
     return squared_distance(data + i * d, centers + static_cast<i64>(label) * d, d);
+  };
+
+  // A point d(x, c_a) = u from its center a can only be nearer to centers within 2u of c_a
+  // (the triangle inequality); with the rounding margin on top, the others are out of reach
+  // of the full search too. So when few centers lie within 2u + margin of c_a, the point is
+  // compared with those alone, each distance computed exactly as the full search computes it
+  // (the same products in the same order), the ties resolved the same way: the same label.
+  // The lower bound then covers the centers out of reach by their distance to c_a minus u.
+  auto search_near = [&](i64 i, std::int32_t a, double u, double margin, double dist_a) {
+    const double reach = 2.0 * u + margin;
+    const double* around = job.near_dist + static_cast<i64>(a) * kNearKept;
+    const std::int32_t* which = job.near_index + static_cast<i64>(a) * kNearKept;
+    const i64 listed = min_of<i64>(plan.k - 1, kNearKept);
+    i64 n_near = 0;
+    while (n_near < listed && around[n_near] < reach) ++n_near;
+    if (n_near == kNearKept) return false;  // more near centers than kept: search them all
+    // The nearest center out of reach (the list holds every center nearer than its last).
+    const double outside =
+        n_near < listed ? around[n_near] : std::numeric_limits<double>::infinity();
+    std::int32_t near[kNearKept];
+    for (i64 t = 0; t < n_near; ++t) near[t] = which[t];
+    near[n_near++] = a;  // its own center too (n_near was below kNearKept)
+    // tile_accumulate's operations in its order, one fused multiply-add per coordinate where
+    // the instruction set has them (the vector loop is contracted to them there); eight
+    // centers at a time, so that eight independent chains keep the multiply-adders busy.
+    const T* x = data + i * d;
+    T dists[kNearKept];
+    for (i64 t0 = 0; t0 < n_near; t0 += 8) {
+      const i64 m = min_of<i64>(8, n_near - t0);
+      const T* c[8];
+      T dot[8] = {};
+      for (i64 t = 0; t < 8; ++t)
+        c[t] = centers + static_cast<i64>(near[t0 + min_of(t, m - 1)]) * d;
+      for (i64 e = 0; e < d; ++e)
+        for (i64 t = 0; t < 8; ++t) dot[t] = fused_multiply_add(x[e], c[t][e], dot[t]);
+      for (i64 t = 0; t < m; ++t) dists[t0 + t] = job.norms[near[t0 + t]] - 2 * dot[t];
+    }
+    // The smallest, the lowest index among equals, as the full search picks.
+    T best = inf, second = inf;
+    std::int32_t label = -1;
+    for (i64 t = 0; t < n_near; ++t) {
+      const std::int32_t j = near[t];
+      const T dist = dists[t];
+      if (dist < best || (dist == best && j < label)) {
+        second = best;
+        best = dist, label = j;
+      } else {
+        second = min_of(second, dist);
+      }
+    }
+    const double dist = label == a ? dist_a : exact_distance(i, label);
+    const double x_norm = plan.norms[i];
+    const double d2 = static_cast<double>(second) + x_norm * x_norm;
+    const double second_near = second == inf ? inf : __builtin_sqrt(d2 > 0.0 ? d2 : 0.0);
+    plan.upper[i] = __builtin_sqrt(dist);
+    plan.lower[i] = min_of(second_near, outside - u);
+    take(i, label, dist);
+    return true;
   };
 
   i64 n_search = 0;
@@ -278,7 +357,7 @@ void assign_chunk(void* context, i64 index) {
           if (dist < 0.0) dist = exact_distance(i, label);
           take(i, label, dist);
         }
-      } else {
+      } else if (!search_near(i, label, upper, margin, dist)) {
         search[n_search++] = i;
         if (n_search == kBatch) run_search();
       }
@@ -394,7 +473,7 @@ template <typename T>
 void assign_typed(KMeansPlan& plan) {
   constexpr i64 NR = Tile<T>::NR;
   const i64 d = plan.d, k = plan.k;
-  KMeansJob<T> job{&plan, 0, (k + NR - 1) / NR, nullptr, nullptr, nullptr, 0.0};
+  KMeansJob<T> job{&plan, 0, (k + NR - 1) / NR, nullptr, nullptr, nullptr, 0.0, nullptr, nullptr};
   // A fixed chunking by the thread count: four chunks a thread, at least 2048 points each.
   const i64 threads = get_num_threads();
   const i64 chunks = max_of<i64>(1, min_of<i64>(4 * threads, (plan.n + 2047) / 2048));
@@ -423,6 +502,41 @@ void assign_typed(KMeansPlan& plan) {
   for (i64 j = 0; j < k; ++j)
     job.center_norm_max = max_of(job.center_norm_max, static_cast<double>(norms[j]));
   job.center_norm_max = __builtin_sqrt(job.center_norm_max);
+  Scratch near(plan.shift ? static_cast<std::size_t>(k * kNearKept) *
+                                (sizeof(double) + sizeof(std::int32_t))
+                          : 1);
+  if (plan.shift) {
+    struct Lists {
+      const T* centers;
+      double* dist;
+      std::int32_t* index;
+      i64 k, d;
+    } lists{centers, static_cast<double*>(near.p), nullptr, k, d};
+    lists.index = reinterpret_cast<std::int32_t*>(lists.dist + k * kNearKept);
+    parallel_for_raw(
+        k,
+        [](void* context, i64 a) {
+          // Insertion into a short sorted list: most centers are farther than its last.
+          const Lists& q = *static_cast<const Lists*>(context);
+          double* dist = q.dist + a * kNearKept;
+          std::int32_t* index = q.index + a * kNearKept;
+          i64 held = 0;
+          for (i64 j = 0; j < q.k; ++j) {
+            if (j == a) continue;
+            const double v =
+                __builtin_sqrt(squared_distance(q.centers + a * q.d, q.centers + j * q.d, q.d));
+            if (held == kNearKept && v >= dist[held - 1]) continue;
+            i64 at = held < kNearKept ? held++ : held - 1;
+            for (; at > 0 && dist[at - 1] > v; --at)
+              dist[at] = dist[at - 1], index[at] = index[at - 1];
+            dist[at] = v;
+            index[at] = static_cast<std::int32_t>(j);
+          }
+        },
+        &lists);
+    job.near_dist = lists.dist;
+    job.near_index = lists.index;
+  }
   if (k <= kSmallK && d <= kSmallD && !plan.upper) {
     // The distance to the chosen center costs a select per center and coordinate: only when
     // the inertia or the distances are asked for.
