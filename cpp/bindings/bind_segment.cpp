@@ -116,7 +116,8 @@ void bind_segment(py::module_& m) {
       "kmeans_assign",
       [](const py::array& data, const py::array& centers, py::object weights, py::array& labels,
          py::array& sums, py::array& counts, py::object distances, bool want_inertia,
-         py::object upper, py::object lower, py::object norms, py::object shift) {
+         bool changes_only, py::object upper, py::object lower, py::object norms,
+         py::object shift) {
         const KMeansArgs a(data, centers, weights, labels, distances, true);
         auto float64_values = [](const py::object& o, std::int64_t n, const char* what) {
           if (o.is_none()) return static_cast<double*>(nullptr);
@@ -145,16 +146,16 @@ void bind_segment(py::module_& m) {
         double inertia;
         {
           py::gil_scoped_release release;
-          inertia =
-              foveal::kmeans_assign(a.data, a.centers, a.weights, a.dtype, a.n, a.d, a.k, lab, s,
-                                    cnt, a.distances, &changed, want_inertia, up, lo, nm, sh);
+          inertia = foveal::kmeans_assign(a.data, a.centers, a.weights, a.dtype, a.n, a.d, a.k, lab,
+                                          s, cnt, a.distances, &changed, want_inertia, changes_only,
+                                          up, lo, nm, sh);
         }
         return py::make_tuple(inertia, changed);
       },
       py::arg("data"), py::arg("centers"), py::arg("weights"), py::arg("labels"), py::arg("sums"),
       py::arg("counts"), py::arg("distances"), py::arg("want_inertia") = true,
-      py::arg("upper") = py::none(), py::arg("lower") = py::none(), py::arg("norms") = py::none(),
-      py::arg("shift") = py::none());
+      py::arg("changes_only") = false, py::arg("upper") = py::none(), py::arg("lower") = py::none(),
+      py::arg("norms") = py::none(), py::arg("shift") = py::none());
 
   m.def(
       "kmeans_inertia",

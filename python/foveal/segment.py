@@ -66,11 +66,11 @@ def _data(data, fn: str, name: str = "data"):
 
 class _Assign:
     """One fused assignment pass: labels, per-cluster float64 sums and weights, inertia, and how
-    many labels changed (all of them on the first pass). Natively, with many centers or
-    dimensions, it keeps Hamerly's bounds between passes: ``moved(old, new)`` before the next
-    pass lets points whose nearest center cannot have changed skip the search (the labels stay
-    those of a full search), and the sums are then kept up to date from the points that
-    changed label alone."""
+    many labels changed (all of them on the first pass). Natively, repeated passes keep the
+    sums up to date from the points that changed label alone; with many centers or dimensions
+    they also keep Hamerly's bounds: ``moved(old, new)`` before the next pass lets points whose
+    nearest center cannot have changed skip the search (the labels stay those of a full
+    search)."""
 
     def __init__(self, x, weights, k: int, *, bounded: bool = False):
         self.x, self.w = x, weights
@@ -79,10 +79,12 @@ class _Assign:
         self.labels = xp.full(n, -1, np.int32)
         self.sums = xp.empty((k, d), np.float64)
         self.counts = xp.empty(k, np.float64)
+        self.native = not dsp.is_cupy(x)
         self.bounds = None
-        if bounded and not dsp.is_cupy(x) and (k > 16 or d > 8):  # the few-centers path has none
+        if bounded and self.native and (k > 16 or d > 8):  # the few-centers path has none
             self.bounds = tuple(np.empty(n, np.float64) for _ in range(3))  # upper, lower, |x|
         self.shift = None
+        self.passes = 0
 
     def moved(self, old, new) -> None:
         """The centers went from ``old`` to ``new`` since the last pass."""
@@ -91,25 +93,18 @@ class _Assign:
             self.shift = np.sqrt((diff * diff).sum(axis=1))
 
     def __call__(self, centers, want_inertia: bool = True) -> tuple[float, int]:
-        if dsp.is_cupy(self.x):
+        if not self.native:
             from ._cupy import segment as fallback
 
             return fallback.assign(
                 self.x, self.w, centers, self.labels, self.sums, self.counts, _xp_of(self.x)
             )
-        if self.bounds is None:
-            return _core.kmeans_assign(
-                self.x, centers, self.w, self.labels, self.sums, self.counts, None, want_inertia
-            )
-        incremental = self.shift is not None
-        sums, counts = (
-            (np.empty_like(self.sums), np.empty_like(self.counts))
-            if incremental
-            else (
-                self.sums,
-                self.counts,
-            )
-        )
+        incremental = self.passes > 0
+        self.passes += 1
+        sums, counts = self.sums, self.counts
+        if incremental:
+            sums, counts = np.empty_like(sums), np.empty_like(counts)
+        upper, lower, norms = self.bounds if self.bounds is not None else (None, None, None)
         result = _core.kmeans_assign(
             self.x,
             centers,
@@ -119,7 +114,10 @@ class _Assign:
             counts,
             None,
             want_inertia,
-            *self.bounds,
+            incremental,
+            upper,
+            lower,
+            norms,
             self.shift,
         )
         if incremental:  # the changes the relabelled points bring

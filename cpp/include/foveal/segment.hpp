@@ -21,20 +21,22 @@ namespace foveal {
 // saves work in the passes whose inertia Lloyd's loop never reads). Deterministic for a given
 // thread count.
 //
-// Hamerly's bounds let repeated passes skip most of the search once the centers settle: upper,
+// Repeated passes (Lloyd's loop) can save most of the work once the labels settle. With
+// changes_only, labels holds the last pass's labels (one outside [0, k) counts as a new point)
+// and sums and counts receive the changes to that pass's sums and counts: only the points
+// whose label changed move them (in to the new cluster, out of the old). Hamerly's bounds, in the general path, skip searches too: upper,
 // lower and norms (n values each, or null) receive, per point, a bound above its distance to
 // its center, one below its distance to any other, and |x|; on the next pass, shift (k values:
-// how far each center moved since) with the previous labels still in labels lets a point whose
-// bounds stay apart keep its label unsearched. A point is kept only when a full search would
-// find the same center despite rounding, so the labels are those of the search. With shift,
-// sums and counts receive the changes to the previous pass's sums and counts (only points that
-// changed label move them); shift null: search all, full sums. A point that its bounds do not
-// settle is compared with the centers near its own alone, when few are.
+// how far each center moved since; it needs changes_only) lets a point whose bounds stay apart
+// keep its label unsearched and unread, and one they do not settle is compared with the
+// centers near its own alone when few are. A point is kept only when a full search would find
+// the same center despite rounding, so the labels are always those of a full search.
 double kmeans_assign(const void* data, const void* centers, const void* weights, DType dtype,
                      std::int64_t n, std::int64_t d, std::int64_t k, std::int32_t* labels,
                      double* sums, double* counts, double* distances, std::int64_t* changed,
-                     bool want_inertia = true, double* upper = nullptr, double* lower = nullptr,
-                     double* norms = nullptr, const double* shift = nullptr);
+                     bool want_inertia = true, bool changes_only = false, double* upper = nullptr,
+                     double* lower = nullptr, double* norms = nullptr,
+                     const double* shift = nullptr);
 
 // The inertia of given labels (each in [0, k)) against centers: sum_i w_i |x_i - c_label_i|^2,
 // each squared distance in the data's precision (written to distances, n values, unless

@@ -31,8 +31,8 @@ FOVEAL_KERNEL_TABLE(KMeansKernels, FOVEAL_KMEANS_KERNELS)
 double kmeans_assign(const void* data, const void* centers, const void* weights, DType dtype,
                      std::int64_t n, std::int64_t d, std::int64_t k, std::int32_t* labels,
                      double* sums, double* counts, double* distances, std::int64_t* changed,
-                     bool want_inertia, double* upper, double* lower, double* norms,
-                     const double* shift) {
+                     bool want_inertia, bool changes_only, double* upper, double* lower,
+                     double* norms, const double* shift) {
   if (dtype != DType::f32 && dtype != DType::f64)
     throw TypeError(std::string("kmeans: data dtype ") + dtype_name(dtype) +
                     " is not supported (float32, float64)");
@@ -47,6 +47,9 @@ double kmeans_assign(const void* data, const void* centers, const void* weights,
   if ((upper == nullptr) != (lower == nullptr) || (upper == nullptr) != (norms == nullptr) ||
       (shift && !upper))
     throw ValueError("kmeans: the bounds need upper, lower and norms together, shift all three");
+  if (shift && !changes_only)
+    throw ValueError("kmeans: pruning with shift needs the sums as changes (changes_only)");
+  plan.changes_only = changes_only;
   plan.upper = upper, plan.lower = lower, plan.norms = norms, plan.shift = shift;
   kernels().kmeans_assign(plan);
   if (changed) *changed = plan.changed;

@@ -23,8 +23,9 @@ struct KMeansPlan {
   // i to its center from above, lower[i] its distance to every other center from below, and
   // norms[i] is |x_i|; all three are written by a first pass (shift null) and upper and lower
   // by every pass. shift (k values) is how far each center moved since the bounds were
-  // written; with it, sums and counts receive only the changes that the points which changed
-  // label bring to them (the rest of the points are not even read).
+  // written; it needs changes_only (the points it keeps are not even read).
+  bool changes_only = false;  // sums and counts receive the changes to the last pass's (see
+                              // kmeans_assign); labels must hold that pass's labels
   double* upper = nullptr;
   double* lower = nullptr;
   double* norms = nullptr;

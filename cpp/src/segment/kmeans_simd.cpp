@@ -201,8 +201,8 @@ void assign_chunk(void* context, i64 index) {
   i64* search = reinterpret_cast<i64*>(best_at + MR * NR);  // points to search
 
   // Point i's new label (and squared distance to its center) into the chunk's partials: its
-  // weight and weighted coordinates to the label's sums; when pruning, where the sums are the
-  // changes since the last pass, only if the label changed, and then out of the old one too.
+  // weight and weighted coordinates to the label's sums; with changes_only, only if the label
+  // changed, and then out of the old one too.
   auto take = [&](i64 i, std::int32_t label, double dist) {
     const std::int32_t old = plan.labels[i];
     const double w = weights ? static_cast<double>(weights[i]) : 1.0;
@@ -210,12 +210,14 @@ void assign_chunk(void* context, i64 index) {
     if (plan.distances) plan.distances[i] = dist;
     *ch.changed += old != label;
     plan.labels[i] = label;
-    if (pruning && old == label) return;
+    // A previous label outside [0, k) (none yet) counts as a new point.
+    const bool had = plan.changes_only && old >= 0 && old < plan.k;
+    if (had && old == label) return;
     const T* __restrict x = data + i * d;
     double* __restrict s = ch.sums + static_cast<i64>(label) * d;
     for (i64 e = 0; e < d; ++e) s[e] += w * static_cast<double>(x[e]);
     ch.counts[label] += w;
-    if (pruning) {
+    if (had) {
       double* __restrict s_old = ch.sums + static_cast<i64>(old) * d;
       for (i64 e = 0; e < d; ++e) s_old[e] -= w * static_cast<double>(x[e]);
       ch.counts[old] -= w;
@@ -342,6 +344,11 @@ void assign_chunk(void* context, i64 index) {
     const bool want_distance = plan.want_inertia || plan.distances;
     for (i64 i = ch.p0; i < ch.p1; ++i) {
       const std::int32_t label = plan.labels[i];
+      if (label < 0 || label >= plan.k) {  // no previous label: search
+        search[n_search++] = i;
+        if (n_search == kBatch) run_search();
+        continue;
+      }
       const double margin = prune_margin<T>(d, plan.norms[i], job.center_norm_max);
       const double lower = plan.lower[i] - max_shift;
       double upper = plan.upper[i] + plan.shift[label];
@@ -375,6 +382,12 @@ void assign_chunk(void* context, i64 index) {
 // chosen center's coordinates selected alongside for the inertia from exact differences, and
 // the sums and weights by per-cluster masked adds, flushed into the chunk's float64 sums after
 // each block. D is the dimension when fixed at compile time (0: any up to kSmallD).
+// A count as a type, for generic lambdas unrolled by it.
+template <int N>
+struct Count {
+  static constexpr int value = N;
+};
+
 constexpr i64 kSmallK = 16;
 constexpr i64 kSmallD = 8;
 constexpr i64 kBlock = 256;  // points per block; float32 sums of a block stay exact enough
@@ -395,6 +408,7 @@ void assign_chunk_small(void* context, i64 index) {
   alignas(32) T coords[kSmallD][kBlock];
   alignas(32) T wts[kBlock];
   alignas(32) Int block_labels[kBlock];
+  alignas(32) Int old_labels[kBlock];  // with plan.changes_only: the labels of the last pass
   alignas(32) T block_sq[kBlock];
   V acc_sum[kSmallK][kSmallD] = {}, acc_count[kSmallK] = {}, acc_inertia = {};
   auto clear = [&]() {
@@ -425,36 +439,80 @@ void assign_chunk_small(void* context, i64 index) {
       for (i64 e = 0; e < d; ++e) coords[e][i] = T(0);
       wts[i] = T(0);
     }
+    if (plan.changes_only) {
+      for (i64 i = 0; i < m; ++i) old_labels[i] = static_cast<Int>(plan.labels[b0 + i]);
+      for (i64 i = m; i < padded; ++i) old_labels[i] = -1;
+    }
+    // The nearest centers, U vectors of points at a time: U independent chains of compares
+    // and selects keep the vector units busy where one would wait on each select.
+    auto nearest = [&](i64 i, auto vectors) {
+      constexpr int U = decltype(vectors)::value;
+      V x[U][kSmallD], chosen[U][kSmallD], best[U];
+      I label[U];
+      for (int u = 0; u < U; ++u) {
+        for (i64 e = 0; e < d; ++e) x[u][e] = Ln::load(coords[e] + i + u * L), chosen[u][e] = V{};
+        best[u] = Ln::splat(std::numeric_limits<T>::infinity());
+        label[u] = I{};
+      }
+      for (i64 j = 0; j < k; ++j) {
+        const I index = I{} + static_cast<Int>(j);
+        for (int u = 0; u < U; ++u) {
+          V dot = V{};
+          for (i64 e = 0; e < d; ++e) dot += x[u][e] * centers[j * d + e];
+          const V dist = norm[j] - 2 * dot;
+          const I take = dist < best[u];
+          best[u] = take ? dist : best[u];
+          label[u] = take ? index : label[u];
+          if (kExact)  // the chosen center, for the inertia from exact differences
+            for (i64 e = 0; e < d; ++e)
+              chosen[u][e] = take ? centers[j * d + e] - V{} : chosen[u][e];
+        }
+      }
+      for (int u = 0; u < U; ++u) {
+        V sq = V{};
+        for (i64 e = 0; e < d; ++e) {
+          const V diff = x[u][e] - chosen[u][e];
+          sq += diff * diff;
+        }
+        std::memcpy(block_labels + i + u * L, &label[u], sizeof(I));
+        Ln::store(block_sq + i + u * L, sq);
+      }
+    };
+    i64 i = 0;
+    for (; i + 2 * L <= padded; i += 2 * L) nearest(i, Count<2>{});
+    for (; i < padded; i += L) nearest(i, Count<1>{});
+
+    // The sums, weights and inertia.
     for (i64 i = 0; i < padded; i += L) {
-      V x[kSmallD], chosen[kSmallD];
-      for (i64 e = 0; e < d; ++e) x[e] = Ln::load(coords[e] + i), chosen[e] = V{};
+      V x[kSmallD];
       const V w = Ln::load(wts + i);
-      V best = Ln::splat(std::numeric_limits<T>::infinity());
-      I label = I{};
-      for (i64 j = 0; j < k; ++j) {
-        V dot = V{};
-        for (i64 e = 0; e < d; ++e) dot += x[e] * centers[j * d + e];
-        const V dist = norm[j] - 2 * dot;
-        const I take = dist < best;
-        best = take ? dist : best;
-        label = take ? I{} + static_cast<Int>(j) : label;
-        if (kExact)  // the chosen center, for the inertia from exact differences
-          for (i64 e = 0; e < d; ++e) chosen[e] = take ? centers[j * d + e] - V{} : chosen[e];
+      for (i64 e = 0; e < d; ++e) x[e] = Ln::load(coords[e] + i) * w;
+      I label;
+      std::memcpy(&label, block_labels + i, sizeof(label));
+      acc_inertia += Ln::load(block_sq + i) * w;  // garbage without kExact, then not reported
+      if (!plan.changes_only) {
+        for (i64 j = 0; j < k; ++j) {
+          const I mine = label == static_cast<Int>(j);
+          for (i64 e = 0; e < d; ++e) acc_sum[j][e] += mine ? x[e] : V{};
+          acc_count[j] += mine ? w : V{};
+        }
+      } else {
+        // Only the points whose label changed move the sums: in to the new cluster, out of
+        // the old. Most vectors of points have none, and are skipped whole.
+        I old;
+        std::memcpy(&old, old_labels + i, sizeof(old));
+        // A lane without a previous label (none in [0, k), or padding, which weighs nothing)
+        // only goes in.
+        if (std::memcmp(&old, &label, sizeof(old)) != 0) {
+          for (i64 j = 0; j < k; ++j) {
+            const I into = (label == static_cast<Int>(j)) & (old != label);
+            const I out_of = (old == static_cast<Int>(j)) & (old != label);
+            for (i64 e = 0; e < d; ++e)
+              acc_sum[j][e] += (into ? x[e] : V{}) - (out_of ? x[e] : V{});
+            acc_count[j] += (into ? w : V{}) - (out_of ? w : V{});
+          }
+        }
       }
-      V sq = V{};
-      for (i64 e = 0; e < d; ++e) {
-        const V diff = x[e] - chosen[e];
-        sq += diff * diff;
-        x[e] *= w;
-      }
-      acc_inertia += sq * w;  // garbage without kExact, and then not reported
-      for (i64 j = 0; j < k; ++j) {
-        const I mine = label == static_cast<Int>(j);
-        for (i64 e = 0; e < d; ++e) acc_sum[j][e] += mine ? x[e] : V{};
-        acc_count[j] += mine ? w : V{};
-      }
-      std::memcpy(block_labels + i, &label, sizeof(label));
-      Ln::store(block_sq + i, sq);
     }
     i64 changed = 0;
     for (i64 i = 0; i < m; ++i) {
