@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test suite against a _core built with AddressSanitizer and UBSan: any out-of-bounds
-# access, use-after-free or undefined behaviour in the kernels fails the run. Needs the venv of
+# access, use-after-free or undefined behaviour in the kernels fails the run. Output is
+# captured at the Python level only (--capture=sys), so that a sanitizer's report, written to
+# file descriptor 2 just before it stops the process, reaches the log. Needs the venv of
 # .ci/run (foveal's test dependencies installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +23,4 @@ LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.s
 ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 PYTHONPATH="$build/pkg" \
-  python -m pytest -q -p no:cacheprovider tests --ignore=tests/test_demo.py
+  python -m pytest -q -p no:cacheprovider --capture=sys tests --ignore=tests/test_demo.py

@@ -226,7 +226,8 @@ void bind_segment(py::module_& m) {
         const auto n = static_cast<py::ssize_t>(c.hierarchy.size());
         py::array_t<std::int32_t> xy({n_points, py::ssize_t{2}});
         py::array_t<std::int32_t> hierarchy({n, py::ssize_t{4}});
-        std::memcpy(xy.mutable_data(), c.xy.data(), c.xy.size() * sizeof(std::int32_t));
+        if (!c.xy.empty())  // an empty vector's data() may be null, which memcpy must not get
+          std::memcpy(xy.mutable_data(), c.xy.data(), c.xy.size() * sizeof(std::int32_t));
         if (n)
           std::memcpy(hierarchy.mutable_data(), c.hierarchy.data(),
                       c.hierarchy.size() * 4 * sizeof(std::int32_t));
