@@ -55,8 +55,7 @@ foveal.reference.contours.find_contours and foveal.reference.components.label +
 component_stats) are too slow for 4K: ``test_contours_crop`` and ``test_label_crop`` time them,
 with foveal, cv2 and scipy again, on a crop of the same binary image (an eighth of each side,
 270 x 480 at 4K: the bottom-right corner, the busiest one; the top-left corner of camera() is
-sky, every pixel set), as their own workloads so that each ratio is taken on one input. Rows
-whose function does not exist yet (foveal's, the references) are skipped.
+sky, every pixel set), as their own workloads so that each ratio is taken on one input.
 
 Checks, before timing. k-means: foveal at each thread count against scikit-learn on a float64
 copy of the data (foveal.reference.segment.kmeans without scikit-learn): the same number of
@@ -79,6 +78,7 @@ from typing import NamedTuple
 import foveal
 import numpy as np
 import pytest
+from foveal import reference
 from tensor_checks import blas_single_threaded
 
 SEED = 20240601
@@ -405,11 +405,6 @@ def _dims(shape) -> str:
     return "x".join(map(str, shape))
 
 
-def _need_foveal(name: str):
-    if not hasattr(foveal, name):
-        pytest.skip(f"foveal.{name} does not exist yet")
-
-
 # --------------------------------------------------------------------------- contours
 
 CONTOUR_MODES = ("tree", "external")
@@ -417,11 +412,9 @@ CONTOUR_MODES = ("tree", "external")
 
 def _contours_call(library: str, img: np.ndarray, mode: str):
     if library == "foveal":
-        _need_foveal("find_contours")
         return lambda: foveal.find_contours(img, mode=mode, method="simple")
     if library == "numpy":
-        ref = pytest.importorskip("foveal.reference.contours")
-        return lambda: ref.find_contours(img, mode=mode, method="simple")
+        return lambda: reference.contours.find_contours(img, mode=mode, method="simple")
     cv2 = pytest.importorskip("cv2")
     flag = {"tree": cv2.RETR_TREE, "external": cv2.RETR_EXTERNAL}[mode]
     return lambda: cv2.findContours(img, flag, cv2.CHAIN_APPROX_SIMPLE)
@@ -519,17 +512,15 @@ def test_contours_crop(fv_benchmark, binary_crop, mode, library_threads):
 def _label_call(library: str, img: np.ndarray):
     """A call whose result :func:`_as_labels` reads."""
     if library == "foveal":
-        _need_foveal("label")
         return lambda: foveal.label(img, connectivity=8, return_stats=True)
     if library == "numpy":
-        ref = pytest.importorskip("foveal.reference.components")
 
-        def reference():
-            labels, count = ref.label(img, connectivity=8)
-            stats, centroids = ref.component_stats(labels)
+        def numpy_labels():
+            labels, count = reference.components.label(img, connectivity=8)
+            stats, centroids = reference.components.component_stats(labels)
             return labels, count, stats, centroids
 
-        return reference
+        return numpy_labels
     if library == "scipy":
         ndi = pytest.importorskip("scipy.ndimage")
         structure = np.ones((3, 3), bool)

@@ -109,6 +109,7 @@ def kmeans_assign(
     counts: npt.NDArray[np.float64],
     distances: npt.NDArray[np.float64] | None,
     want_inertia: bool = True,
+    changes_only: bool = False,
     upper: npt.NDArray[np.float64] | None = None,
     lower: npt.NDArray[np.float64] | None = None,
     norms: npt.NDArray[np.float64] | None = None,

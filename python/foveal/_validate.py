@@ -40,6 +40,13 @@ def check_image(arr, fn: str, name: str = "image", dtypes=IMAGE_DTYPES):
     return arr
 
 
+def as_bool(value, fn: str, name: str) -> bool:
+    """A flag: a Python or NumPy bool, never a number or a string taken for one."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
 def as_int(value, fn: str, name: str, *, minimum=None, maximum=None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         try:

@@ -64,10 +64,9 @@ def label(binary, connectivity=8, *, return_stats=False, out=None):
     conn = val.as_int(connectivity, fn, "connectivity")
     if conn not in (4, 8):
         raise ValueError(f"{fn}: connectivity must be 4 or 8, got {conn}")
-    if not isinstance(return_stats, (bool, np.bool_)):
-        raise TypeError(f"{fn}: return_stats must be a bool, got {type(return_stats).__name__}")
+    return_stats = val.as_bool(return_stats, fn, "return_stats")
     out_arr, target = _labels_out(out, arr.shape, on_device, arr, fn)
-    count, *tables = _core.label(arr, conn, target, bool(return_stats))
+    count, *tables = _core.label(arr, conn, target, return_stats)
     labels = target
     if on_device:
         labels = dsp._cupy().asarray(target)

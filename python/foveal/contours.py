@@ -97,12 +97,6 @@ def _points(contour, fn: str, name: str = "contour", *, integer: bool = False) -
     return arr
 
 
-def _flag(value, fn: str, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{fn}: {name} must be a bool, got {type(value).__name__}")
-    return bool(value)
-
-
 def contour_area(contour, *, oriented=False) -> float:
     """The area inside a closed polygon by the shoelace formula, as ``cv2.contourArea``.
 
@@ -114,7 +108,7 @@ def contour_area(contour, *, oriented=False) -> float:
     6.0
     """
     fn = "contour_area"
-    oriented = _flag(oriented, fn, "oriented")
+    oriented = val.as_bool(oriented, fn, "oriented")
     pts = _points(contour, fn).astype(np.float64)
     if len(pts) < 3:
         return 0.0
@@ -132,7 +126,7 @@ def arc_length(contour, *, closed=True) -> float:
     12.0
     """
     fn = "arc_length"
-    closed = _flag(closed, fn, "closed")
+    closed = val.as_bool(closed, fn, "closed")
     pts = _points(contour, fn).astype(np.float32)
     if len(pts) < 2:
         return 0.0

@@ -205,8 +205,7 @@ def box_filter(
     arr, kind, border, values = _prepare(fn, image, border, border_value)
     kh, kw = val.as_pair(ksize, fn, "ksize", minimum=1, maximum=_MAX_KSIZE)
     ay, ax = _anchor(anchor, kh, kw, fn)
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise TypeError(f"{fn}: normalize must be a bool, got {type(normalize).__name__}")
+    normalize = val.as_bool(normalize, fn, "normalize")
     normalize = bool(normalize)
     dt = _output_dtype(dtype, arr.dtype, fn)
     return dsp.run(
@@ -371,8 +370,7 @@ def gradient(
     ksize = val.as_int(ksize, fn, "ksize")
     if ksize not in (-1, 1, 3, 5, 7):
         raise ValueError(f"{fn}: ksize must be 1, 3, 5, 7 or -1 (Scharr), got {ksize}")
-    if not isinstance(angle_in_degrees, (bool, np.bool_)):
-        raise TypeError(f"{fn}: angle_in_degrees must be a bool")
+    angle_in_degrees = val.as_bool(angle_in_degrees, fn, "angle_in_degrees")
     degrees = bool(angle_in_degrees)
     dt = _float_out(arr)
     if out is not None and (not isinstance(out, (tuple, list)) or len(out) != 2):
@@ -412,8 +410,7 @@ def canny(image, low, high, *, ksize=3, l2gradient=False, out=None):
     ksize = val.as_int(ksize, fn, "ksize")
     if ksize not in (3, 5, 7):
         raise ValueError(f"{fn}: ksize must be 3, 5 or 7, got {ksize}")
-    if not isinstance(l2gradient, (bool, np.bool_)):
-        raise TypeError(f"{fn}: l2gradient must be a bool, got {type(l2gradient).__name__}")
+    l2gradient = val.as_bool(l2gradient, fn, "l2gradient")
     l2 = bool(l2gradient)
     return dsp.run(
         fn,
