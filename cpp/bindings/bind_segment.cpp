@@ -69,6 +69,17 @@ void labels_array(const py::array& labels, const char* fn) {
 
 }  // namespace
 
+// A writeable, C-contiguous float64 array of n values handed in from Python (null for None).
+// The array is the caller's own object, so the pointer lives as long as the call.
+double* float64_values(const py::object& o, std::int64_t n, const char* what) {
+  if (o.is_none()) return nullptr;
+  auto arr = o.cast<py::array>();
+  require(arr.ndim() == 1 && arr.shape(0) == n && arr.dtype().kind() == 'f' &&
+              arr.itemsize() == 8 && arr.writeable() && (arr.flags() & py::array::c_style),
+          what);
+  return static_cast<double*>(arr.mutable_data());
+}
+
 // The arrays both k-means entry points take, checked: C-contiguous (n, d) data, (k, d)
 // centers and optional n weights of one float dtype, n int32 labels, optional n float64
 // distances.
@@ -101,13 +112,7 @@ struct KMeansArgs {
                 labels.itemsize() == 4 && (labels.flags() & py::array::c_style) &&
                 (!labels_written || labels.writeable()),
             "labels must be a writeable int32 array of n values");
-    if (!dist.is_none()) {
-      auto a = dist.cast<py::array>();
-      require(a.ndim() == 1 && a.shape(0) == n && a.dtype().kind() == 'f' && a.itemsize() == 8 &&
-                  a.writeable() && (a.flags() & py::array::c_style),
-              "distances must be a writeable float64 array of n values");
-      distances = static_cast<double*>(a.mutable_data());
-    }
+    distances = float64_values(dist, n, "distances must be a writeable float64 array of n values");
   }
 };
 
@@ -119,14 +124,6 @@ void bind_segment(py::module_& m) {
          bool changes_only, py::object upper, py::object lower, py::object norms,
          py::object shift) {
         const KMeansArgs a(data, centers, weights, labels, distances, true);
-        auto float64_values = [](const py::object& o, std::int64_t n, const char* what) {
-          if (o.is_none()) return static_cast<double*>(nullptr);
-          auto arr = o.cast<py::array>();
-          require(arr.ndim() == 1 && arr.shape(0) == n && arr.dtype().kind() == 'f' &&
-                      arr.itemsize() == 8 && arr.writeable() && (arr.flags() & py::array::c_style),
-                  what);
-          return static_cast<double*>(arr.mutable_data());
-        };
         double* up = float64_values(upper, a.n, "upper must be a writeable float64 array of n");
         double* lo = float64_values(lower, a.n, "lower must be a writeable float64 array of n");
         double* nm = float64_values(norms, a.n, "norms must be a writeable float64 array of n");
@@ -135,13 +132,10 @@ void bind_segment(py::module_& m) {
                     sums.dtype().kind() == 'f' && sums.itemsize() == 8 && sums.writeable() &&
                     (sums.flags() & py::array::c_style),
                 "sums must be a writeable float64 (k, d) array");
-        require(counts.ndim() == 1 && counts.shape(0) == a.k && counts.dtype().kind() == 'f' &&
-                    counts.itemsize() == 8 && counts.writeable() &&
-                    (counts.flags() & py::array::c_style),
-                "counts must be a writeable float64 array of k values");
+        double* cnt =
+            float64_values(counts, a.k, "counts must be a writeable float64 array of k values");
         auto* lab = static_cast<std::int32_t*>(labels.mutable_data());
         auto* s = static_cast<double*>(sums.mutable_data());
-        auto* cnt = static_cast<double*>(counts.mutable_data());
         std::int64_t changed = 0;
         double inertia;
         {

@@ -111,31 +111,35 @@ void search_panel(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b,
 
 // Sums of squares in float64 over eight interleaved partial sums: a fixed order (the same
 // result every time) whose chains are short enough to keep the adders busy, which one running
-// sum (a floating-point reduction the compiler may not reorder) would not.
+// sum (a floating-point reduction the compiler may not reorder) would not. Of x - c, or of x
+// alone when c is null.
 template <typename T>
-double squared_distance(const T* __restrict x, const T* __restrict c, i64 d) {
+double sum_of_squares(const T* __restrict x, const T* __restrict c, i64 d) {
   double acc[8] = {};
+  auto term = [&](i64 e) {
+    return static_cast<double>(x[e]) - (c ? static_cast<double>(c[e]) : 0.0);
+  };
   i64 e = 0;
   for (; e + 8 <= d; e += 8)
     for (int t = 0; t < 8; ++t) {
-      const double diff = static_cast<double>(x[e + t]) - static_cast<double>(c[e + t]);
-      acc[t] += diff * diff;
+      const double v = term(e + t);
+      acc[t] += v * v;
     }
   for (int t = 0; e < d; ++e, ++t) {
-    const double diff = static_cast<double>(x[e]) - static_cast<double>(c[e]);
-    acc[t] += diff * diff;
+    const double v = term(e);
+    acc[t] += v * v;
   }
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 template <typename T>
-double squared_norm(const T* __restrict x, i64 d) {
-  double acc[8] = {};
-  i64 e = 0;
-  for (; e + 8 <= d; e += 8)
-    for (int t = 0; t < 8; ++t) acc[t] += static_cast<double>(x[e + t]) * x[e + t];
-  for (int t = 0; e < d; ++e, ++t) acc[t] += static_cast<double>(x[e]) * x[e];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+double squared_distance(const T* x, const T* c, i64 d) {
+  return sum_of_squares(x, c, d);
+}
+
+template <typename T>
+double squared_norm(const T* x, i64 d) {
+  return sum_of_squares<T>(x, nullptr, d);
 }
 
 // a * b + c as the vector products round it: fused where the instruction set fuses them.
