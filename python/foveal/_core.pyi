@@ -1,8 +1,16 @@
-"""Type stubs for foveal's compiled CPU module (private: use the foveal package)."""
+"""Type stubs for foveal's compiled CPU module (private: use the foveal package).
+
+One stub per binding in cpp/bindings/*.cpp, with the binding's argument names and defaults
+(tests/test_typing.py compares them with the compiled module). The bindings take arrays the
+wrappers have already validated; ``border_value`` and ``color`` are any sequence of numbers.
+"""
+
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+# runtime (bind_runtime.cpp)
 def version() -> str: ...
 def compiler() -> str: ...
 def set_num_threads(n: int) -> None: ...
@@ -13,6 +21,8 @@ def active_isa() -> str: ...
 def detected_isa() -> str: ...
 def supported_isas() -> list[str]: ...
 def set_isa(isa: str) -> None: ...
+
+# morphology (bind_morphology.cpp)
 def structuring_element(
     shape: str, height: int, width: int, anchor_y: int = -1, anchor_x: int = -1
 ) -> npt.NDArray[np.uint8]: ...
@@ -20,14 +30,96 @@ def morphology(
     op: str,
     src: np.ndarray,
     dst: np.ndarray,
-    kernel: npt.NDArray[np.uint8],
+    kernel: npt.ArrayLike,
     anchor_y: int,
     anchor_x: int,
     iterations: int,
     border: str,
-    border_value: list[float],
+    border_value: Sequence[float],
     binary: bool,
 ) -> None: ...
+
+# filters and gradients (bind_filters.cpp)
+def filter2d(
+    src: np.ndarray,
+    dst: np.ndarray,
+    kernel: npt.ArrayLike,
+    anchor_y: int,
+    anchor_x: int,
+    delta: float,
+    border: str,
+    border_value: Sequence[float],
+) -> None: ...
+def sep_filter2d(
+    src: np.ndarray,
+    dst: np.ndarray,
+    kernel_x: npt.ArrayLike,
+    kernel_y: npt.ArrayLike,
+    anchor_y: int,
+    anchor_x: int,
+    delta: float,
+    border: str,
+    border_value: Sequence[float],
+) -> None: ...
+def box_filter(
+    src: np.ndarray,
+    dst: np.ndarray,
+    rows: int,
+    cols: int,
+    normalize: bool,
+    anchor_y: int,
+    anchor_x: int,
+    border: str,
+    border_value: Sequence[float],
+) -> None: ...
+def gaussian_kernel(ksize: int, sigma: float) -> npt.NDArray[np.float64]: ...
+def gaussian_blur(
+    src: np.ndarray,
+    dst: np.ndarray,
+    rows: int,
+    cols: int,
+    sigma_x: float,
+    sigma_y: float,
+    border: str,
+    border_value: Sequence[float],
+) -> None: ...
+def deriv_kernels(
+    dx: int, dy: int, ksize: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def sobel(
+    src: np.ndarray,
+    dst: np.ndarray,
+    dx: int,
+    dy: int,
+    ksize: int,
+    scale: float,
+    delta: float,
+    border: str,
+    border_value: Sequence[float],
+) -> None: ...
+def gradient(
+    src: np.ndarray,
+    magnitude: np.ndarray | None,
+    angle: np.ndarray | None,
+    ksize: int,
+    degrees: bool,
+    border: str,
+    border_value: Sequence[float],
+) -> None: ...
+def corner_response(
+    method: str,
+    src: np.ndarray,
+    dst: np.ndarray,
+    block_size: int,
+    ksize: int,
+    k: float,
+    border: str,
+) -> None: ...
+def canny(
+    src: np.ndarray, dst: np.ndarray, low: float, high: float, ksize: int, l2: bool
+) -> None: ...
+
+# neural-network ops (bind_nn.cpp)
 def conv_output_size(n: int, k: int, stride: int, pad_total: int, dilation: int) -> int: ...
 def pool_output_size(
     n: int, k: int, stride: int, pad: int, dilation: int, ceil_mode: bool
@@ -90,6 +182,8 @@ def adaptive_max_pool2d(
 ) -> None: ...
 def patchify(images: np.ndarray, out: np.ndarray, patch_h: int, patch_w: int) -> None: ...
 def unpatchify(patches: np.ndarray, out: np.ndarray, patch_h: int, patch_w: int) -> None: ...
+
+# attention (bind_attention.cpp)
 def scaled_dot_product_attention(
     query: np.ndarray,
     key: np.ndarray,
@@ -100,6 +194,8 @@ def scaled_dot_product_attention(
     causal: bool,
     empty_row: float,
 ) -> None: ...
+
+# segmentation (bind_segment.cpp)
 def kmeans_assign(
     data: np.ndarray,
     centers: np.ndarray,
@@ -134,8 +230,8 @@ def find_contours(
 def draw_contours(
     image: np.ndarray,
     contours: list[npt.NDArray[np.int32]],
-    chosen: list[int] | None,
-    color: list[float],
+    chosen: Sequence[int] | None,
+    color: Sequence[float],
     thickness: int,
     dx: int,
     dy: int,
