@@ -7,6 +7,9 @@
 //   wrap        cdefgh|abcdefgh|abcdefg
 //   default     morphology only: the outside never wins (the dtype's largest value for erode,
 //               its lowest for dilate: OpenCV's default, finite for floats)
+// The first five are cv::BORDER_CONSTANT, BORDER_REPLICATE, BORDER_REFLECT, BORDER_REFLECT_101
+// (BORDER_DEFAULT) and BORDER_WRAP; scipy.ndimage calls replicate "nearest" and reflect101
+// "mirror". Filters and corners reject Border::Default with foveal::ValueError.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +18,10 @@ namespace foveal {
 
 enum class Border { Constant, Replicate, Reflect, Reflect101, Wrap, Default };
 
-// The index inside [0, n) that position p reads from, or -1 where the border is a constant.
-// Reflections and wraps repeat periodically, so any p is valid, however far outside.
+// The index inside [0, n) that position p reads from, or -1 where the border is a constant
+// (Constant and Default): cv::borderInterpolate. Reflections and wraps repeat periodically,
+// so any p is valid, however far outside. n must be >= 1 (not checked). Pure, inline, no
+// errors, safe from any thread.
 inline std::int64_t border_index(std::int64_t p, std::int64_t n, Border border) {
   if (p >= 0 && p < n) return p;
   switch (border) {

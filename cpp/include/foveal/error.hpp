@@ -1,6 +1,11 @@
 // Errors thrown by foveal's C++ core. The Python bindings turn each class into the matching
 // built-in exception (TypeError, ValueError, MemoryError, RuntimeError), so argument checks
 // written once here read the same from C++ and from Python.
+//
+// Every function of the API checks its arguments and throws TypeError or ValueError, with a
+// message "function: argument ... got ..., expected ...", naming the function as the Python API
+// does. Allocation failure is std::bad_alloc, not a foveal::Error (Python's MemoryError).
+// Catch foveal::Error to handle both kinds of bad argument at once.
 #pragma once
 
 #include <stdexcept>
@@ -8,6 +13,8 @@
 
 namespace foveal {
 
+// The base of foveal's exceptions; what() is the message. The bindings map an Error that is
+// neither of the classes below to RuntimeError.
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -1,6 +1,10 @@
 // Segmentation: k-means clustering (the assignment and accumulation step of Lloyd's algorithm;
 // the iterations, initialisation and convergence live in the Python layer, foveal.segment),
 // connected components and contours.
+//
+// Arrays passed as pointers are contiguous and hold the number of values each comment gives;
+// only the sizes passed beside them are checked. Errors: TypeError for a dtype a function does
+// not take, ValueError for sizes and values, named in each comment.
 #pragma once
 
 #include <array>
@@ -24,13 +28,21 @@ namespace foveal {
 // Repeated passes (Lloyd's loop) can save most of the work once the labels settle. With
 // changes_only, labels holds the last pass's labels (one outside [0, k) counts as a new point)
 // and sums and counts receive the changes to that pass's sums and counts: only the points
-// whose label changed move them (in to the new cluster, out of the old). Hamerly's bounds, in the general path, skip searches too: upper,
-// lower and norms (n values each, or null) receive, per point, a bound above its distance to
-// its center, one below its distance to any other, and |x|; on the next pass, shift (k values:
-// how far each center moved since; it needs changes_only) lets a point whose bounds stay apart
-// keep its label unsearched and unread, and one they do not settle is compared with the
-// centers near its own alone when few are. A point is kept only when a full search would find
-// the same center despite rounding, so the labels are always those of a full search.
+// whose label changed move them (in to the new cluster, out of the old). Hamerly's bounds, in
+// the general path, skip searches too: upper, lower and norms (n values each, or null) receive, per
+// point, a bound above its distance to its center, one below its distance to any other, and |x|; on
+// the next pass, shift (k values: how far each center moved since; it needs changes_only) lets a
+// point whose bounds stay apart keep its label unsearched and unread, and one they do not settle is
+// compared with the centers near its own alone when few are. A point is kept only when a full
+// search would find the same center despite rounding, so the labels are always those of a full
+// search.
+//
+// This is the E and M halves of one iteration of scikit-learn's Lloyd k-means (labels, and the
+// sums that give the new centers); with the same centers the labels and inertia agree with
+// sklearn.cluster.KMeans. Throws TypeError for a dtype other than float32 / float64;
+// ValueError for n, d or k < 1, k >= 2^31, bounds not given all together, or shift without
+// changes_only. sums and counts are overwritten (never added to). Threads: the foveal pool,
+// over blocks of points.
 double kmeans_assign(const void* data, const void* centers, const void* weights, DType dtype,
                      std::int64_t n, std::int64_t d, std::int64_t k, std::int32_t* labels,
                      double* sums, double* counts, double* distances, std::int64_t* changed,
@@ -40,7 +52,10 @@ double kmeans_assign(const void* data, const void* centers, const void* weights,
 
 // The inertia of given labels (each in [0, k)) against centers: sum_i w_i |x_i - c_label_i|^2,
 // each squared distance in the data's precision (written to distances, n values, unless
-// null), the sum in float64.
+// null), the sum in float64 over fixed chunks (the same total for any thread count). Threads:
+// the foveal pool. TypeError for a dtype other than float32 / float64; ValueError for a label
+// outside [0, k), found during the pass (distances may then be partly written). n, d and k
+// are not checked (n = 0 gives 0).
 double kmeans_inertia(const void* data, const void* centers, const void* weights, DType dtype,
                       std::int64_t n, std::int64_t d, std::int64_t k, const std::int32_t* labels,
                       double* distances = nullptr);
@@ -61,16 +76,25 @@ struct ComponentStat {
 // cols int32, rows label_stride elements apart), as OpenCV does. Returns the number of
 // components (the background not counted). With stats non-null, it also gets one entry per
 // label, the background first, computed from the runs of the image rather than its pixels.
+// cv2.connectedComponentsWithStats(binary, connectivity, ltype=CV_32S): the same labels and
+// stats (the centroid is (sum_x, sum_y) / area). TypeError unless binary is uint8 with one
+// channel; ValueError for a connectivity other than 4 or 8, an empty image, or 2^31 - 1
+// pixels or more. Threads: the foveal pool, over stripes of rows.
 std::int32_t label_components(ConstImageView binary, int connectivity, std::int32_t* labels,
                               std::int64_t label_stride, std::vector<ComponentStat>* stats);
 
-// The statistics of every label 0..max of a label image (rows x cols int32, all >= 0).
+// The statistics of every label 0..max of a label image (rows x cols int32, all >= 0, rows
+// label_stride elements apart): what label_components reports, for labels from anywhere.
+// ValueError for an empty image, 2^31 - 1 pixels or more, a negative label, or a highest label
+// above max(rows * cols, 2^24) (the table grows with it). Threads: the foveal pool.
 std::vector<ComponentStat> component_stats(const std::int32_t* labels, std::int64_t rows,
                                            std::int64_t cols, std::int64_t label_stride);
 
 // ---- Contours (cv2.findContours) --------------------------------------------------------
 
+// cv::RETR_EXTERNAL, RETR_LIST, RETR_CCOMP, RETR_TREE.
 enum class ContourMode { external, list, ccomp, tree };
+// cv::CHAIN_APPROX_NONE (every border pixel), CHAIN_APPROX_SIMPLE (the ends of straight runs).
 enum class ContourMethod { none, simple };
 
 // Every contour's points, one after another, and its links: contour i is the points
@@ -85,6 +109,9 @@ struct Contours {
 // The borders of the nonzero regions of binary (uint8, one channel) by Suzuki-Abe border
 // following, with cv2.findContours's points, order and hierarchy for the same mode and method.
 // Pixels outside the image count as background; (offset_x, offset_y) is added to every point.
+// TypeError unless binary is uint8 with one channel (any nonzero value is foreground);
+// ValueError for an empty image or one with 2^31 - 3 rows or columns or more (and, found
+// during the scan, 2^31 - 1 contours). Runs on the calling thread alone.
 Contours find_contours(ConstImageView binary, ContourMode mode, ContourMethod method,
                        std::int32_t offset_x, std::int32_t offset_y);
 
@@ -92,7 +119,11 @@ Contours find_contours(ConstImageView binary, ContourMode mode, ContourMethod me
 // within +-2**20) into image (any dtype, 1 to 4 channels) as cv2.drawContours does: thickness
 // >= 1 strokes their edges (8-connected lines; wider ones the sweep of a disc of that
 // diameter), -1 fills them, all at once by the even-odd rule, edges included. color has one
-// value per channel, already converted to the image's dtype.
+// value per channel, already converted to the image's dtype. cv2.drawContours(image, contours,
+// -1, color, thickness, cv2.LINE_8) (foveal.draw_contours in Python, whose name the error
+// messages carry). ValueError for 0 or more than 4 channels, or a thickness other than -1 and
+// 1..32767. xy and starts are not checked. Runs on the calling thread alone; image is drawn in
+// place.
 void draw_polygons(ImageView image, const std::int32_t* xy, const std::int64_t* starts,
                    std::int64_t count, const double* color, int thickness);
 
