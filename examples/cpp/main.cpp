@@ -1,6 +1,6 @@
-// A C++ consumer of foveal::core, without Python: morphology checked against a plain loop
-// written out in its demo file, and how argument errors are reported. Build it with
-// examples/cpp/CMakeLists.txt (find_package(foveal) + foveal::core); examples/cpp/run.sh does
+// A C++ consumer of foveal::core, without Python: morphology and Harris corners, each checked
+// against a plain loop written out in its demo file, and how argument errors are reported. Build it
+// with examples/cpp/CMakeLists.txt (find_package(foveal) + foveal::core); examples/cpp/run.sh does
 // everything from scratch. Exits with 1 when any check fails.
 #include <algorithm>
 #include <cstdio>
@@ -45,6 +45,8 @@ int main() {
   int failed = 0;
   std::printf("morphology\n");
   failed += example::morphology_demo(image);
+  std::printf("harris corners\n");
+  failed += example::harris_demo(image);
 
   std::printf("%s: %s\n", foveal::isa_name(foveal::active_isa()),
               failed == 0 ? "all checks ok" : "FAILED");
