@@ -1,7 +1,7 @@
 // What the example's files share: the test image, a seeded random source, the line each check
-// prints, and the demos (one file each: morphology_demo.cpp, harris_demo.cpp). Each demo runs a
-// foveal function, computes the same thing with a plain loop written out beside it, and reports the
-// largest difference against a stated tolerance.
+// prints, and the demos (one file each: morphology_demo.cpp, harris_demo.cpp,
+// attention_demo.cpp). Each demo runs a foveal function, computes the same thing with a plain
+// loop written out beside it, and reports the largest difference against a stated tolerance.
 #pragma once
 
 #include <cmath>
@@ -52,5 +52,6 @@ int report(const char* what, double max_diff, double tolerance);
 // Each returns the number of checks that failed.
 int morphology_demo(const TestImage& image);
 int harris_demo(const TestImage& image);
+int attention_demo();
 
 }  // namespace example

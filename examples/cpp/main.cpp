@@ -1,7 +1,8 @@
-// A C++ consumer of foveal::core, without Python: morphology and Harris corners, each checked
-// against a plain loop written out in its demo file, and how argument errors are reported. Build it
-// with examples/cpp/CMakeLists.txt (find_package(foveal) + foveal::core); examples/cpp/run.sh does
-// everything from scratch. Exits with 1 when any check fails.
+// A C++ consumer of foveal::core, without Python: morphology, Harris corners and scaled
+// dot-product attention, each checked against a plain loop written out in its demo file, and
+// how argument errors are reported. Build it with examples/cpp/CMakeLists.txt
+// (find_package(foveal) + foveal::core); examples/cpp/run.sh does everything from scratch.
+// Exits with 1 when any check fails.
 #include <algorithm>
 #include <cstdio>
 
@@ -47,6 +48,8 @@ int main() {
   failed += example::morphology_demo(image);
   std::printf("harris corners\n");
   failed += example::harris_demo(image);
+  std::printf("scaled dot-product attention\n");
+  failed += example::attention_demo();
 
   std::printf("%s: %s\n", foveal::isa_name(foveal::active_isa()),
               failed == 0 ? "all checks ok" : "FAILED");
