@@ -7,7 +7,7 @@ from . import _core
 try:
     from . import _cuda
 except ImportError:  # built without nvcc, or its runtime cannot load here
-    _cuda = None
+    _cuda = None  # type: ignore[assignment]  # a module or None; callers check
 
 
 def cuda_device_count() -> int:

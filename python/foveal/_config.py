@@ -6,7 +6,10 @@ import contextlib
 import os
 import platform
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
+from typing import IO, Any
 
 import numpy as np
 
@@ -25,7 +28,7 @@ def get_num_threads() -> int:
 
 
 @contextlib.contextmanager
-def num_threads(n: int):
+def num_threads(n: int) -> Iterator[int]:
     """Use ``n`` threads for calls made from this thread inside the ``with`` block; other
     threads keep their setting.
 
@@ -43,7 +46,7 @@ def num_threads(n: int):
         _core.set_local_num_threads(previous)
 
 
-class _Local(__import__("threading").local):
+class _Local(threading.local):
     depth = 0
 
 
@@ -78,7 +81,7 @@ def get_isa() -> str:
     return _core.active_isa()
 
 
-def _cupy_version():
+def _cupy_version() -> str | None:
     try:
         import cupy
     except Exception:  # noqa: BLE001
@@ -86,13 +89,13 @@ def _cupy_version():
     return cupy.__version__
 
 
-def show_config(file=None) -> dict:
+def show_config(file: IO[str] | None = None) -> dict[str, Any]:
     """Print and return what this build of foveal is and runs on."""
     devices = []
     if _cuda is not None:
         for i in range(cuda_device_count()):
             devices.append(_cuda.device_info(i))
-    info = {
+    info: dict[str, Any] = {
         "foveal": _core.version(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,

@@ -93,7 +93,7 @@ def border_values(value, channels: int, dtype: np.dtype, fn: str) -> list[float]
     """A scalar or one value per channel, as floats; NaN only for float images."""
     if isinstance(value, (tuple, list, np.ndarray)):
         try:
-            values = list(np.asarray(value, dtype=np.float64).ravel())
+            values = [float(v) for v in np.asarray(value, dtype=np.float64).ravel()]
         except (TypeError, ValueError):
             raise TypeError(
                 f"{fn}: border_value must be a number or a sequence of numbers, got {value!r}"

@@ -18,12 +18,14 @@ compositions (foveal._attention_forms) run by NumPy on the CPU and CuPy on the G
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
+from ._typing import Array
 
 __all__ = [
     "additive_attention",
@@ -89,17 +91,17 @@ def _additive_mask(mask, dtype, fn: str, *, true_means_keep: bool = True):
 
 
 def scaled_dot_product_attention(
-    query,
-    key,
-    value,
-    attn_mask=None,
-    dropout_p=0.0,
-    is_causal=False,
-    scale=None,
-    enable_gqa=False,
+    query: Array,
+    key: Array,
+    value: Array,
+    attn_mask: Array | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
     *,
-    out=None,
-):
+    out: Array | None = None,
+) -> Any:
     """Scaled dot-product attention like ``torch.nn.functional.scaled_dot_product_attention``.
 
     ``query`` (..., L, E), ``key`` (..., S, E), ``value`` (..., S, Ev) with equal leading
@@ -183,7 +185,7 @@ def scaled_dot_product_attention(
         mask = mask.reshape(b, hq, L, S)
 
     shape = (*lead, L, Ev)
-    out_arr = None
+    out_arr: Any = None  # a NumPy or CuPy array
     if out is not None:
         out_arr, _ = dsp.to_array(out, fn, "out", FLOAT_DTYPES, output=True)
         val.check_out(out_arr, shape, q.dtype, fn)
@@ -250,19 +252,19 @@ def _softmax(xp, x, axis=-1):
 
 
 def multi_head_attention(
-    query,
-    key,
-    value,
-    num_heads,
-    in_proj_weight,
-    in_proj_bias,
-    out_proj_weight,
-    out_proj_bias,
-    attn_mask=None,
-    key_padding_mask=None,
-    is_causal=False,
-    need_weights=False,
-):
+    query: Array,
+    key: Array,
+    value: Array,
+    num_heads: int,
+    in_proj_weight: Array,
+    in_proj_bias: Array | None,
+    out_proj_weight: Array,
+    out_proj_bias: Array | None,
+    attn_mask: Array | None = None,
+    key_padding_mask: Array | None = None,
+    is_causal: bool = False,
+    need_weights: bool = False,
+) -> tuple[Any, Any]:
     """Multi-head attention with the numbers of ``torch.nn.MultiheadAttention(batch_first=True)``
     (no dropout).
 
@@ -427,7 +429,15 @@ def _results(kind, batched, *arrays):
     return tuple(kind.wrap(a if batched else a[0, ...]) for a in arrays)
 
 
-def additive_attention(query, keys, values, w_query, w_key, v, mask=None):
+def additive_attention(
+    query: Array,
+    keys: Array,
+    values: Array,
+    w_query: Array,
+    w_key: Array,
+    v: Array,
+    mask: Array | None = None,
+) -> tuple[Any, Any]:
     """Additive (Bahdanau) attention: ``score[n, s] = v . tanh(w_query @ query[n] +
     w_key @ keys[n, s])``, weights the softmax of the scores over the keys, context the
     weighted sum of the values.
@@ -457,7 +467,15 @@ def additive_attention(query, keys, values, w_query, w_key, v, mask=None):
     return _results(kind, batched, ctx, weights)
 
 
-def luong_attention(query, keys, values, score="dot", weight=None, v=None, mask=None):
+def luong_attention(
+    query: Array,
+    keys: Array,
+    values: Array,
+    score: str = "dot",
+    weight: Array | None = None,
+    v: Array | None = None,
+    mask: Array | None = None,
+) -> tuple[Any, Any]:
     """Multiplicative (Luong) attention: ``score[n, s]`` is ``keys[n, s] . query[n]``
     ("dot"), ``keys[n, s] . (weight @ query[n])`` ("general", ``weight`` (Dk, Dq)) or
     ``v . tanh(weight @ [query[n]; keys[n, s]])`` ("concat", ``weight`` (H, Dq + Dk),
@@ -495,7 +513,9 @@ def luong_attention(query, keys, values, score="dot", weight=None, v=None, mask=
     return _results(kind, batched, ctx, weights)
 
 
-def self_attentive_pooling(hidden, w_s1, w_s2, mask=None):
+def self_attentive_pooling(
+    hidden: Array, w_s1: Array, w_s2: Array, mask: Array | None = None
+) -> tuple[Any, Any, Any]:
     """Structured self-attentive sentence embedding (Lin et al., 2017):
     ``A = softmax(w_s2 @ tanh(w_s1 @ H^T))`` over the T steps, ``M = A @ H`` and the
     redundancy penalty ``||A A^T - I||_F^2``.

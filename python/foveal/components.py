@@ -22,12 +22,16 @@ array([2, 1, 2, 2, 3], dtype=int32)
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
 from ._binary import host_binary
+from ._typing import Array
 
 __all__ = ["component_stats", "label"]
 
@@ -45,7 +49,13 @@ def _labels_out(out, shape, on_device: bool, binary, fn: str):
     return out_arr, out_arr
 
 
-def label(binary, connectivity=8, *, return_stats=False, out=None):
+def label(
+    binary: Array,
+    connectivity: int = 8,
+    *,
+    return_stats: bool = False,
+    out: Array | None = None,
+) -> tuple[Any, ...]:
     """Label the connected regions of the nonzero pixels of ``binary``, as
     ``cv2.connectedComponentsWithStats(binary, connectivity=connectivity)``.
 
@@ -74,7 +84,7 @@ def label(binary, connectivity=8, *, return_stats=False, out=None):
     return (labels, count, *tables) if return_stats else (labels, count)
 
 
-def component_stats(labels):
+def component_stats(labels: Array) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
     """The statistics of every label 0..labels.max() of a label image, as the last two results
     of ``cv2.connectedComponentsWithStats``.
 

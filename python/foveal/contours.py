@@ -23,13 +23,17 @@ array([[-1, -1,  1, -1],
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
 from ._binary import host_binary
+from ._typing import Array, ArrayOrList
 
 __all__ = ["arc_length", "bounding_rect", "contour_area", "draw_contours", "find_contours"]
 
@@ -46,7 +50,9 @@ def _choice(value, allowed, fn: str, name: str) -> str:
     return value.lower()
 
 
-def find_contours(binary, mode="tree", method="simple", *, offset=(0, 0)):
+def find_contours(
+    binary: Array, mode: str = "tree", method: str = "simple", *, offset: tuple[int, int] = (0, 0)
+) -> tuple[list[npt.NDArray[np.int32]], npt.NDArray[np.int32]]:
     """The borders of the nonzero regions of ``binary``, as ``cv2.findContours(binary, mode,
     method, offset=offset)``: the same contours, points and hierarchy.
 
@@ -69,14 +75,15 @@ def find_contours(binary, mode="tree", method="simple", *, offset=(0, 0)):
     mode = _choice(mode, _MODES, fn, "mode")
     method = _choice(method, _METHODS, fn, "method")
     dx, dy = _offset(offset, fn)
-    return tuple(_core.find_contours(arr, mode, method, dx, dy))
+    return _core.find_contours(arr, mode, method, dx, dy)
 
 
 def _offset(offset, fn: str) -> tuple[int, int]:
     if not isinstance(offset, (tuple, list)) or len(offset) != 2:
         raise TypeError(f"{fn}: offset must be a pair (dx, dy), got {offset!r}")
     limit = _MAX_COORD
-    return tuple(val.as_int(v, fn, "offset", minimum=-limit, maximum=limit) for v in offset)  # type: ignore[return-value]
+    dx, dy = (val.as_int(v, fn, "offset", minimum=-limit, maximum=limit) for v in offset)
+    return dx, dy
 
 
 def _points(contour, fn: str, name: str = "contour", *, integer: bool = False) -> np.ndarray:
@@ -97,7 +104,7 @@ def _points(contour, fn: str, name: str = "contour", *, integer: bool = False) -
     return arr
 
 
-def contour_area(contour, *, oriented=False) -> float:
+def contour_area(contour: ArrayOrList, *, oriented: bool = False) -> float:
     """The area inside a closed polygon by the shoelace formula, as ``cv2.contourArea``.
 
     contour: (n, 2) or (n, 1, 2) points, integer or float. With ``oriented``, the signed area:
@@ -118,7 +125,7 @@ def contour_area(contour, *, oriented=False) -> float:
     return area if oriented else abs(area)
 
 
-def arc_length(contour, *, closed=True) -> float:
+def arc_length(contour: ArrayOrList, *, closed: bool = True) -> float:
     """The length of a polyline, closed (back to the first point) or open, as
     ``cv2.arcLength``: each segment's length computed in float32, the sum in float64.
 
@@ -137,7 +144,7 @@ def arc_length(contour, *, closed=True) -> float:
     return float(np.sum(seg.astype(np.float64)))
 
 
-def bounding_rect(contour) -> tuple[int, int, int, int]:
+def bounding_rect(contour: ArrayOrList) -> tuple[int, int, int, int]:
     """The smallest upright rectangle holding every point, ``(x, y, width, height)``, as
     ``cv2.boundingRect`` (float points are floored; no points give (0, 0, 0, 0)).
 
@@ -151,7 +158,9 @@ def bounding_rect(contour) -> tuple[int, int, int, int]:
     if pts.dtype.kind == "f":
         pts = np.floor(pts)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    return (int(lo[0]), int(lo[1]), int(hi[0] - lo[0]) + 1, int(hi[1] - lo[1]) + 1)
+    # Python ints: hi - lo in the points' dtype overflows (int8 points 100 apart, say)
+    x0, y0, x1, y1 = int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])
+    return (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
 
 
 def _selected(n: int, index: int, hierarchy, max_level, fn: str) -> list[int] | None:
@@ -213,28 +222,28 @@ def _color(color, channels: int, dtype: np.dtype, fn: str) -> list[float]:
     for v in values:
         if not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_)):
             raise TypeError(f"{fn}: color values must be numbers, got {v!r}")
-        v = float(v)
+        f = float(v)
         if dtype.kind in "iu":
-            if np.isnan(v):
+            if np.isnan(f):
                 raise ValueError(f"{fn}: color must not be NaN for {dtype} images")
             info = np.iinfo(dtype)
-            v = float(min(max(np.rint(v), info.min), info.max))
-        out.append(v)
+            f = float(min(max(np.rint(f), info.min), info.max))
+        out.append(f)
     return out
 
 
 def draw_contours(
-    image,
-    contours,
-    index=-1,
-    color=255,
-    thickness=1,
+    image: Array,
+    contours: Sequence[ArrayOrList],
+    index: int = -1,
+    color: float | Sequence[float] = 255,
+    thickness: int = 1,
     *,
-    hierarchy=None,
-    max_level=None,
-    offset=(0, 0),
-    out=None,
-):
+    hierarchy: ArrayOrList | None = None,
+    max_level: int | None = None,
+    offset: tuple[int, int] = (0, 0),
+    out: Array | None = None,
+) -> Any:
     """Draw contours onto a copy of ``image`` (or into ``out``, which may be ``image`` itself),
     as ``cv2.drawContours(image, contours, index, color, thickness, cv2.LINE_8, hierarchy,
     max_level, offset)``.

@@ -6,12 +6,15 @@ pixels to response in one pass over row bands; ``corners`` follows cv2.goodFeatu
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
 from ._corner_selection import select
+from ._typing import Array
 
 __all__ = ["corners", "harris", "min_eigen"]
 
@@ -59,7 +62,15 @@ def _response(fn, method, image, block_size, ksize, k, border, out):
     )
 
 
-def harris(image, block_size=2, ksize=3, k=0.04, *, border="reflect101", out=None):
+def harris(
+    image: Array,
+    block_size: int = 2,
+    ksize: int = 3,
+    k: float = 0.04,
+    *,
+    border: str = "reflect101",
+    out: Array | None = None,
+) -> Any:
     """The Harris corner response, as ``cv2.cornerHarris(image, block_size, ksize, k)``.
 
     With gx, gy the Sobel derivatives (ksize 1, 3, 5, 7 or -1 for Scharr) scaled as cv2 does
@@ -77,7 +88,14 @@ def harris(image, block_size=2, ksize=3, k=0.04, *, border="reflect101", out=Non
     return _response(fn, "harris", image, block_size, ksize, val.as_number(k, fn, "k"), border, out)
 
 
-def min_eigen(image, block_size=3, ksize=3, *, border="reflect101", out=None):
+def min_eigen(
+    image: Array,
+    block_size: int = 3,
+    ksize: int = 3,
+    *,
+    border: str = "reflect101",
+    out: Array | None = None,
+) -> Any:
     """The smaller eigenvalue of the gradient's structure tensor (Shi-Tomasi), as
     ``cv2.cornerMinEigenVal``: (a + c) / 2 - sqrt(((a - c) / 2)^2 + b^2) with a, b, c as in
     :func:`harris`.
@@ -90,17 +108,17 @@ def min_eigen(image, block_size=3, ksize=3, *, border="reflect101", out=None):
 
 
 def corners(
-    image,
-    max_corners,
-    quality_level=0.01,
-    min_distance=10,
+    image: Array,
+    max_corners: int,
+    quality_level: float = 0.01,
+    min_distance: float = 10,
     *,
-    block_size=3,
-    ksize=3,
-    method="shi-tomasi",
-    k=0.04,
-    mask=None,
-):
+    block_size: int = 3,
+    ksize: int = 3,
+    method: str = "shi-tomasi",
+    k: float = 0.04,
+    mask: Array | None = None,
+) -> Any:
     """The strongest corners, as ``cv2.goodFeaturesToTrack``: (N, 2) float32 (x, y),
     strongest first, N <= max_corners (max_corners <= 0: no limit).
 

@@ -10,11 +10,15 @@ outputs are rounded half to even and saturated, NaN becoming 0. Unlike cv2's fil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
+from ._typing import Array, ArrayOrList, DType, Size
 
 __all__ = [
     "box_filter",
@@ -95,16 +99,16 @@ def _cupy(name: str):
 
 
 def filter2d(
-    image,
-    kernel,
+    image: Array,
+    kernel: ArrayOrList,
     *,
-    anchor=None,
-    delta=0.0,
-    border="reflect101",
-    border_value=0,
-    dtype=None,
-    out=None,
-):
+    anchor: tuple[int, int] | None = None,
+    delta: float = 0.0,
+    border: str = "reflect101",
+    border_value: float | Sequence[float] = 0,
+    dtype: DType | None = None,
+    out: Array | None = None,
+) -> Any:
     """Correlation with ``kernel`` plus ``delta``, as ``cv2.filter2D``.
 
     dst(y, x) = sum over (i, j) of kernel[i, j] * image(y + i - ay, x + j - ax) + delta, per
@@ -140,17 +144,17 @@ def filter2d(
 
 
 def sep_filter2d(
-    image,
-    kernel_x,
-    kernel_y,
+    image: Array,
+    kernel_x: ArrayOrList,
+    kernel_y: ArrayOrList,
     *,
-    anchor=None,
-    delta=0.0,
-    border="reflect101",
-    border_value=0,
-    dtype=None,
-    out=None,
-):
+    anchor: tuple[int, int] | None = None,
+    delta: float = 0.0,
+    border: str = "reflect101",
+    border_value: float | Sequence[float] = 0,
+    dtype: DType | None = None,
+    out: Array | None = None,
+) -> Any:
     """Correlation with the separable kernel outer(kernel_y, kernel_x), as ``cv2.sepFilter2D``.
 
     Rows are filtered by ``kernel_x`` first, then columns by ``kernel_y``. The other arguments
@@ -181,16 +185,16 @@ def sep_filter2d(
 
 
 def box_filter(
-    image,
-    ksize,
+    image: Array,
+    ksize: Size,
     *,
-    normalize=True,
-    anchor=None,
-    border="reflect101",
-    border_value=0,
-    dtype=None,
-    out=None,
-):
+    normalize: bool = True,
+    anchor: tuple[int, int] | None = None,
+    border: str = "reflect101",
+    border_value: float | Sequence[float] = 0,
+    dtype: DType | None = None,
+    out: Array | None = None,
+) -> Any:
     """The mean (or, with ``normalize=False``, the sum) over a window, as ``cv2.boxFilter``.
 
     ksize: an int or (rows, cols). A constant number of operations per pixel whatever the size
@@ -228,8 +232,15 @@ def _gaussian_ksize(ksize, fn: str) -> tuple[int, int]:
 
 
 def gaussian_blur(
-    image, ksize, sigma=0.0, *, sigma_y=None, border="reflect101", border_value=0, out=None
-):
+    image: Array,
+    ksize: Size,
+    sigma: float = 0.0,
+    *,
+    sigma_y: float | None = None,
+    border: str = "reflect101",
+    border_value: float | Sequence[float] = 0,
+    out: Array | None = None,
+) -> Any:
     """Gaussian smoothing, as ``cv2.GaussianBlur(image, (kw, kh), sigma, sigmaY=sigma_y)``.
 
     ksize: an int or (rows, cols), odd; 0 derives it from sigma as OpenCV does.
@@ -290,18 +301,18 @@ def _float_out(arr) -> np.dtype:
 
 
 def sobel(
-    image,
-    dx,
-    dy,
+    image: Array,
+    dx: int,
+    dy: int,
     *,
-    ksize=3,
-    scale=1.0,
-    delta=0.0,
-    border="reflect101",
-    border_value=0,
-    dtype=None,
-    out=None,
-):
+    ksize: int = 3,
+    scale: float = 1.0,
+    delta: float = 0.0,
+    border: str = "reflect101",
+    border_value: float | Sequence[float] = 0,
+    dtype: DType | None = None,
+    out: Array | None = None,
+) -> Any:
     """The (dx, dy) image derivative, as ``cv2.Sobel(image, ddepth, dx, dy, ksize, scale, delta)``.
 
     ksize: 1, 3, 5, 7, or -1 for Scharr's 3x3 (ksize 1: a 3-tap derivative with no smoothing).
@@ -334,24 +345,30 @@ def _sobel(fn, image, dx, dy, ksize, scale, delta, border, border_value, dtype, 
 
 
 def scharr(
-    image,
-    dx,
-    dy,
+    image: Array,
+    dx: int,
+    dy: int,
     *,
-    scale=1.0,
-    delta=0.0,
-    border="reflect101",
-    border_value=0,
-    dtype=None,
-    out=None,
-):
+    scale: float = 1.0,
+    delta: float = 0.0,
+    border: str = "reflect101",
+    border_value: float | Sequence[float] = 0,
+    dtype: DType | None = None,
+    out: Array | None = None,
+) -> Any:
     """The Scharr derivative, as ``cv2.Scharr``: :func:`sobel` with ``ksize=-1``."""
     return _sobel("scharr", image, dx, dy, -1, scale, delta, border, border_value, dtype, out)
 
 
 def gradient(
-    image, *, ksize=3, angle_in_degrees=False, border="reflect101", border_value=0, out=None
-):
+    image: Array,
+    *,
+    ksize: int = 3,
+    angle_in_degrees: bool = False,
+    border: str = "reflect101",
+    border_value: float | Sequence[float] = 0,
+    out: tuple[Array, Array] | None = None,
+) -> tuple[Any, Any]:
     """Magnitude and direction of the image gradient, in one pass from pixels to both.
 
     gx = sobel(image, 1, 0, ksize), gy = sobel(image, 0, 1, ksize); returns (magnitude, angle)
@@ -388,7 +405,15 @@ def gradient(
     )
 
 
-def canny(image, low, high, *, ksize=3, l2gradient=False, out=None):
+def canny(
+    image: Array,
+    low: float,
+    high: float,
+    *,
+    ksize: int = 3,
+    l2gradient: bool = False,
+    out: Array | None = None,
+) -> Any:
     """Edges by Canny's method, as ``cv2.Canny(image, low, high, apertureSize=ksize,
     L2gradient=l2gradient)``, bit for bit: a uint8 (H, W) map of 0 and 255.
 

@@ -8,12 +8,15 @@ rows, computed on the fly from the frequency indices: no fftshift and no full-si
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._config import get_num_threads
 from ._cupy.frequency import transfer_rows
+from ._typing import Array
 
 __all__ = ["bandpass", "spectrum"]
 
@@ -53,7 +56,7 @@ def _prepare(fn, image):
     return arr, kind, dt
 
 
-def spectrum(image):
+def spectrum(image: Array) -> Any:
     """The centred log-magnitude spectrum, fftshift(log1p(|fft2(image)|)) over the first two
     axes, per channel: float32 (float64 for float64 images), the image's shape.
 
@@ -73,7 +76,15 @@ def spectrum(image):
     return kind.wrap(shared.spectrum(np, np.asarray(arr)))
 
 
-def bandpass(image, low, high=None, *, kind="ideal", order=2, out=None):
+def bandpass(
+    image: Array,
+    low: float,
+    high: float | None = None,
+    *,
+    kind: str = "ideal",
+    order: int = 2,
+    out: Array | None = None,
+) -> Any:
     """Keeps the spatial frequencies between ``low`` and ``high`` (cycles per image).
 
     The radius of frequency (ky, kx) (signed integer indices, numpy.fft.fftfreq(n) * n) is

@@ -10,11 +10,16 @@ window the NaN sits).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
+from ._typing import Array, ArrayOrList, Size
 
 __all__ = ["dilate", "erode", "morphology", "structuring_element"]
 
@@ -25,7 +30,9 @@ _MAX_KERNEL_ELEMENTS = 1 << 26
 _MAX_ITERATIONS = 1 << 16
 
 
-def structuring_element(shape: str, ksize, anchor=None) -> np.ndarray:
+def structuring_element(
+    shape: str, ksize: Size, anchor: tuple[int, int] | None = None
+) -> npt.NDArray[np.uint8]:
     """A 0/1 uint8 mask of ``shape`` "rect", "ellipse" or "cross", as cv2.getStructuringElement.
 
     ``ksize`` is an int or (rows, cols); ``anchor`` (row, col) only places a cross's bar
@@ -72,7 +79,7 @@ def _kernel_mask(kernel, fn: str) -> np.ndarray:
         raise TypeError(f"{fn}: kernel must be a 0/1 array, got dtype {mask.dtype}")
     if mask.dtype.kind == "f" and np.isnan(mask).any():
         raise ValueError(f"{fn}: kernel must not contain NaN")
-    _check_kernel_size(*mask.shape, fn)
+    _check_kernel_size(mask.shape[0], mask.shape[1], fn)
     mask = np.ascontiguousarray(mask != 0, dtype=np.uint8)
     if not mask.any():
         raise ValueError(f"{fn}: kernel must have at least one non-zero element")
@@ -118,8 +125,15 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
 
 
 def erode(
-    image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0, out=None
-):
+    image: Array,
+    kernel: Size | ArrayOrList = 3,
+    *,
+    anchor: tuple[int, int] | None = None,
+    iterations: int = 1,
+    border: str = "default",
+    border_value: float | Sequence[float] = 0,
+    out: Array | None = None,
+) -> Any:
     """Erosion: each pixel becomes the minimum of its neighbourhood under ``kernel``.
 
     Same numbers as ``cv2.erode(image, kernel, anchor=(x, y), iterations=..., borderType=...)``.
@@ -143,8 +157,15 @@ def erode(
 
 
 def dilate(
-    image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0, out=None
-):
+    image: Array,
+    kernel: Size | ArrayOrList = 3,
+    *,
+    anchor: tuple[int, int] | None = None,
+    iterations: int = 1,
+    border: str = "default",
+    border_value: float | Sequence[float] = 0,
+    out: Array | None = None,
+) -> Any:
     """Dilation: each pixel becomes the maximum of its neighbourhood under ``kernel``.
 
     Same numbers as ``cv2.dilate``; the arguments are those of :func:`erode`.
@@ -159,16 +180,16 @@ def dilate(
 
 
 def morphology(
-    image,
+    image: Array,
     op: str,
-    kernel=3,
+    kernel: Size | ArrayOrList = 3,
     *,
-    anchor=None,
-    iterations=1,
-    border="default",
-    border_value=0,
-    out=None,
-):
+    anchor: tuple[int, int] | None = None,
+    iterations: int = 1,
+    border: str = "default",
+    border_value: float | Sequence[float] = 0,
+    out: Array | None = None,
+) -> Any:
     """A morphological operation, as ``cv2.morphologyEx``.
 
     op: "erode", "dilate", "open" (erode then dilate), "close" (dilate then erode), "gradient"

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
+from ._typing import Array, Size
 from .attention import (
     additive_attention,
     luong_attention,
@@ -175,7 +177,14 @@ def _with_indices(t: _Tensor, values, indices):
 # --------------------------------------------------------------------------------------------
 
 
-def _conv_padding(padding, kh: int, kw: int, dilation, stride, fn: str):
+def _conv_padding(
+    padding: Size | str,
+    kh: int,
+    kw: int,
+    dilation: tuple[int, int],
+    stride: tuple[int, int],
+    fn: str,
+) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) from an int, a pair, "valid" or "same" (torch: total
     d*(k-1), the odd one extra at the bottom / right; only with stride 1)."""
     if isinstance(padding, str):
@@ -194,7 +203,17 @@ def _conv_padding(padding, kh: int, kw: int, dilation, stride, fn: str):
     return ph, ph, pw, pw
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, out=None):
+def conv2d(
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
+    stride: Size = 1,
+    padding: Size | str = 0,
+    dilation: Size = 1,
+    groups: int = 1,
+    *,
+    out: Array | None = None,
+) -> Any:
     """2-D convolution (cross-correlation) of NCHW ``input`` with ``weight``, like
     ``torch.nn.functional.conv2d``.
 
@@ -273,7 +292,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 # --------------------------------------------------------------------------------------------
 
 
-def _pool_geometry(t: _Tensor, kernel_size, stride, padding, dilation, ceil_mode):
+_Pair = tuple[int, int]
+
+
+def _pool_geometry(
+    t: _Tensor, kernel_size: Size, stride: Size | None, padding: Size, dilation: Size, ceil_mode
+) -> tuple[_Pair, _Pair, _Pair, _Pair, _Pair]:
     """Kernel, stride (None: the kernel), padding (<= half the kernel, torch's rule), dilation
     and the output (oh, ow)."""
     fn = t.fn
@@ -298,16 +322,16 @@ def _pool_geometry(t: _Tensor, kernel_size, stride, padding, dilation, ceil_mode
 
 
 def max_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode=False,
-    return_indices=False,
+    input: Array,
+    kernel_size: Size,
+    stride: Size | None = None,
+    padding: Size = 0,
+    dilation: Size = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
     *,
-    out=None,
-):
+    out: Array | None = None,
+) -> Any:
     """Max pooling like ``torch.nn.functional.max_pool2d``.
 
     Windows of ``kernel_size`` (int or pair) every ``stride`` (default: the kernel size), with
@@ -348,16 +372,16 @@ def max_pool2d(
 
 
 def avg_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
+    input: Array,
+    kernel_size: Size,
+    stride: Size | None = None,
+    padding: Size = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
     *,
-    out=None,
-):
+    out: Array | None = None,
+) -> Any:
     """Average pooling like ``torch.nn.functional.avg_pool2d``.
 
     The divisor is torch's: ``divisor_override`` when given; else the window's size clipped to
@@ -397,7 +421,15 @@ def avg_pool2d(
     return _run(t, (n, c, oh, ow), out, native, fallback)
 
 
-def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False, *, out=None):
+def lp_pool2d(
+    input: Array,
+    norm_type: float,
+    kernel_size: Size,
+    stride: Size | None = None,
+    ceil_mode: bool = False,
+    *,
+    out: Array | None = None,
+) -> Any:
     """Power-average pooling like ``torch.nn.functional.lp_pool2d``:
     ``(sum over the window of x**p) ** (1/p)``, built as torch builds it from an unpadded
     ``avg_pool2d`` times the kernel area (so ceil_mode's partial windows are scaled up to the
@@ -424,7 +456,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False, *, ou
     return _run(t, (n, c, oh, ow), out, native, fallback)
 
 
-def _adaptive_size(t: _Tensor, output_size) -> tuple[int, int]:
+def _adaptive_size(t: _Tensor, output_size: int | tuple[int | None, int | None]) -> tuple[int, int]:
     """(oh, ow): an int, or a pair whose None entries mean the input's size."""
     h, w = t.arr.shape[2:]
     if isinstance(output_size, (tuple, list)):
@@ -443,7 +475,9 @@ def _adaptive_size(t: _Tensor, output_size) -> tuple[int, int]:
     return v, v
 
 
-def adaptive_avg_pool2d(input, output_size, *, out=None):
+def adaptive_avg_pool2d(
+    input: Array, output_size: int | tuple[int | None, int | None], *, out: Array | None = None
+) -> Any:
     """Adaptive average pooling like ``torch.nn.functional.adaptive_avg_pool2d``: output
     (y, x) of an (oh, ow) output averages input rows [floor(y*H/oh), ceil((y+1)*H/oh)) and the
     columns likewise. ``output_size`` is an int or a pair (None keeps that input size).
@@ -465,7 +499,13 @@ def adaptive_avg_pool2d(input, output_size, *, out=None):
     return _run(t, (n, c, oh, ow), out, native, fallback)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False, *, out=None):
+def adaptive_max_pool2d(
+    input: Array,
+    output_size: int | tuple[int | None, int | None],
+    return_indices: bool = False,
+    *,
+    out: Array | None = None,
+) -> Any:
     """Adaptive max pooling like ``torch.nn.functional.adaptive_max_pool2d``: the windows of
     :func:`adaptive_avg_pool2d`, the maximum of :func:`max_pool2d` (NaN wins; with
     ``return_indices``, also the int64 flat index of each maximum in its plane).
@@ -502,7 +542,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, *, out=None):
 # --------------------------------------------------------------------------------------------
 
 
-def patchify(images, patch_size, *, out=None):
+def patchify(images: Array, patch_size: Size, *, out: Array | None = None) -> Any:
     """Cuts images into ViT patch sequences: (N, C, H, W) to (N, L, C*ph*pw) with
     L = (H/ph)*(W/pw) patches in row-major order, each patch's values in (c, i, j) order (the
     order of a patch-embedding convolution's flattened weight, so ``patchify(x, p) @
@@ -521,7 +561,7 @@ def patchify(images, patch_size, *, out=None):
         raise ValueError(f"{fn}: the image size {h}x{w} is not a multiple of patch_size {ph}x{pw}")
     shape = (n, (h // ph) * (w // pw), c * ph * pw)
     shape_out = shape if t.batched else shape[1:]
-    out_arr = None
+    out_arr: Any = None  # a NumPy or CuPy array
     if out is not None:
         out_arr, _ = dsp.to_array(out, fn, "out", NN_DTYPES, output=True)
         val.check_out(out_arr, shape_out, t.dtype, fn)
@@ -539,7 +579,13 @@ def patchify(images, patch_size, *, out=None):
     return dsp.deliver(t.kind, out, out_arr, dst if t.batched else dst[0])
 
 
-def unpatchify(patches, patch_size, image_size=None, *, out=None):
+def unpatchify(
+    patches: Array,
+    patch_size: Size,
+    image_size: tuple[int, int] | None = None,
+    *,
+    out: Array | None = None,
+) -> Any:
     """The inverse of :func:`patchify`: (N, L, C*ph*pw) to (N, C, H, W) (or (L, F) to
     (C, H, W)). ``image_size`` is (H, W); None means a square grid (L a perfect square).
 
@@ -574,7 +620,7 @@ def unpatchify(patches, patch_size, image_size=None, *, out=None):
             raise ValueError(f"{fn}: image_size {h}x{w} does not hold {count} patches of {ph}x{pw}")
     shape = (n, c, h, w)
     shape_out = shape if batched else shape[1:]
-    out_arr = None
+    out_arr: Any = None  # a NumPy or CuPy array
     if out is not None:
         out_arr, _ = dsp.to_array(out, fn, "out", NN_DTYPES, output=True)
         val.check_out(out_arr, shape_out, arr.dtype, fn)

@@ -20,13 +20,14 @@ never an N x K matrix); on CuPy arrays the pass is a blocked CuPy computation.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _dispatch as dsp
 from . import _validate as val
 from ._backend import _core
+from ._typing import Array
 
 __all__ = ["KMeansResult", "kmeans", "kmeans_predict", "segment_colors"]
 
@@ -36,8 +37,8 @@ FLOAT_DTYPES = ("float32", "float64")
 class KMeansResult(NamedTuple):
     """What :func:`kmeans` returns."""
 
-    centers: object  # (k, d), the data's dtype
-    labels: object  # (n,) int32
+    centers: Any  # (k, d), the data's dtype, in the data's kind
+    labels: Any  # (n,) int32, in the data's kind
     inertia: float  # sum of the weighted squared distances to the assigned centers
     n_iter: int  # Lloyd iterations of the best run
 
@@ -127,7 +128,7 @@ class _Assign:
         return result
 
 
-def _lloyd(x, w, centers, max_iter: int, tol: float):
+def _lloyd(x, w, centers, max_iter: int, tol: float) -> tuple[Any, Any, float, int]:
     """scikit-learn's ``_kmeans_single_lloyd`` from ``centers``: (centers, labels, inertia,
     n_iter)."""
     xp = _xp_of(x)
@@ -225,15 +226,15 @@ def _kmeans_plusplus(x, w, k: int, rng: np.random.Generator):
 
 
 def kmeans(
-    data,
-    k,
+    data: Array,
+    k: int,
     *,
-    init="k-means++",
-    n_init=1,
-    max_iter=300,
-    tol=1e-4,
-    seed=None,
-    sample_weight=None,
+    init: str | Array = "k-means++",
+    n_init: int = 1,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    seed: int | None = None,
+    sample_weight: Array | None = None,
 ) -> KMeansResult:
     """k-means clustering by Lloyd's algorithm, with ``sklearn.cluster.KMeans(algorithm=
     "lloyd")``'s numbers for the same initial centers.
@@ -293,7 +294,7 @@ def kmeans(
         given = xp.asarray(given, dtype=x.dtype)
     tol_abs = float(xp.var(x.astype(np.float64), axis=0).mean()) * tol if tol else 0.0
 
-    best = None
+    best: tuple[Any, Any, float, int] | None = None
     for _ in range(n_init):
         if given is not None:
             centers = given.copy()
@@ -305,11 +306,12 @@ def kmeans(
         run = _lloyd(x, w, xp.ascontiguousarray(centers), max_iter, tol_abs)
         if best is None or run[2] < best[2]:
             best = run
+    assert best is not None  # n_init >= 1
     centers, labels, inertia, n_iter = best
     return KMeansResult(kind.wrap(centers), kind.wrap(labels), inertia, n_iter)
 
 
-def kmeans_predict(data, centers):
+def kmeans_predict(data: Array, centers: Array) -> Any:
     """The index (int32) of each point's nearest center (ties: the lowest index), like
     ``KMeans.predict``.
 
@@ -330,7 +332,7 @@ def kmeans_predict(data, centers):
     return kind.wrap(step.labels)
 
 
-def segment_colors(image, k, **kmeans_args):
+def segment_colors(image: Array, k: int, **kmeans_args: Any) -> tuple[Any, Any]:
     """Colour quantization by k-means: (labels (H, W) int32, the image with each pixel replaced
     by its cluster's center), for an (H, W, C) or (H, W) image of uint8, uint16, int16, float32
     or float64. Pixels cluster as float32 vectors (float64 for float64 images); integer outputs

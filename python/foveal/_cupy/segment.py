@@ -17,7 +17,9 @@ def assign(x, w, centers, labels, sums, counts, xp=None) -> tuple[float, int]:
     the weighted per-cluster sums (float64, (k, d)) into ``sums`` and the weights into
     ``counts``; returns the inertia (float64) and the number of labels that changed."""
     if xp is None:
-        import cupy as xp
+        import cupy
+
+        xp = cupy
     n, d = x.shape
     k = centers.shape[0]
     c_norms = (centers * centers).sum(axis=1)

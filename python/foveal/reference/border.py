@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
-_NP_MODES = {
+_NP_MODES: dict[str, Literal["edge", "symmetric", "reflect", "wrap"]] = {
     "replicate": "edge",
     "reflect": "symmetric",  # fedcba|abcdef: the edge pixel repeats
     "reflect101": "reflect",  # gfedcb|abcdefgh: it does not

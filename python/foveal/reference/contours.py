@@ -88,9 +88,9 @@ def _borders(binary: np.ndarray, mode: str, simple: bool):
     h, w = binary.shape
     f = np.zeros((h + 2, w + 2), np.int64)
     f[1:-1, 1:-1] = binary != 0
-    is_hole = {_FRAME: True}
-    parent = {_FRAME: None}
-    points = {}
+    is_hole: dict[int, bool | None] = {_FRAME: True}
+    parent: dict[int, int | None] = {_FRAME: None}
+    points: dict[int, list[tuple[int, int]]] = {}
     nbd = _FRAME
     for y in range(1, h + 1):
         lnbd, lnbd_x = _FRAME, 0  # border id and column of the last marked pixel
@@ -145,7 +145,7 @@ def find_contours(binary, mode: str = "tree", method: str = "simple"):
     if method not in _METHODS:
         raise ValueError(f"find_contours: expected method in {_METHODS}, got {method!r}")
     points, parent = _borders(img, mode, method == "simple")
-    children = {_FRAME: []}
+    children: dict[int | None, list[int]] = {_FRAME: []}
     for nbd in points:  # in order of discovery; each new child goes first
         children[nbd] = []
         children[parent[nbd]].insert(0, nbd)
@@ -220,5 +220,7 @@ def bounding_rect(contour) -> tuple[int, int, int, int]:
     p = np.asarray(contour).reshape(-1, 2)
     if len(p) == 0:
         return (0, 0, 0, 0)
+    if p.dtype.kind == "f":  # float points are floored, as cv2 does (int() truncates)
+        p = np.floor(p)
     x0, y0 = int(np.min(p[:, 0])), int(np.min(p[:, 1]))
     return (x0, y0, int(np.max(p[:, 0])) - x0 + 1, int(np.max(p[:, 1])) - y0 + 1)

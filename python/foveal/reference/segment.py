@@ -135,12 +135,13 @@ def _kmeans_plusplus(x, w, k: int, rng: np.random.Generator) -> np.ndarray:
         draws = rng.uniform(size=trials) * potential
         candidates = np.searchsorted(np.cumsum(w * closest), draws)
         candidates = np.minimum(candidates, n - 1)  # rounding can push a draw past the end
-        best = None
+        best: tuple[float, np.ndarray, int] | None = None
         for cand in candidates:
             dist = np.minimum(closest, np.sum((x - x[cand]) ** 2, axis=1))
             pot = dist @ w
             if best is None or pot < best[0]:  # first candidate wins ties, like argmin
                 best = (pot, dist, cand)
+        assert best is not None  # there are 2 + int(ln k) candidates
         potential, closest, idx[c] = best
     return idx
 
@@ -195,7 +196,7 @@ def kmeans(
         c0 = np.asarray(init).astype(dtype).astype(np.float64).reshape(k, -1) - mean
     rng = np.random.default_rng(seed)
 
-    best = None
+    best: KMeansResult | None = None
     for _ in range(int(n_init)):
         if c0 is not None:
             c = c0
@@ -208,6 +209,8 @@ def kmeans(
             run.inertia < best.inertia and not _same_partition(run.labels, best.labels, k)
         ):
             best = run
+    if best is None:
+        raise ValueError(f"kmeans: n_init must be >= 1, got {n_init}")
     centers = (best.centers + mean).astype(dtype)
     return KMeansResult(centers, best.labels, best.inertia, best.n_iter)
 
