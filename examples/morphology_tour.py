@@ -9,12 +9,13 @@ Each line prints the result's shape, dtype and a checksum, so runs can be compar
 
 import sys
 import zlib
+from typing import Any
 
 import foveal
 import numpy as np
 
 
-def show(label, result):
+def show(label: str, result: Any) -> None:
     """One line per result: its kind, shape, dtype and a checksum of its bytes."""
     arr = result.numpy() if type(result).__module__.startswith("torch") else np.asarray(result)
     crc = zlib.crc32(np.ascontiguousarray(arr).tobytes())
@@ -24,7 +25,7 @@ def show(label, result):
     )
 
 
-def make_image(height=240, width=320):
+def make_image(height: int = 240, width: int = 320) -> np.ndarray:
     """A small gray test image: a gradient, a disc, a bar and a few one-pixel specks."""
     y, x = np.mgrid[0:height, 0:width]
     img = (x * 120 // width + y * 60 // height).astype(np.uint8)
@@ -35,7 +36,7 @@ def make_image(height=240, width=320):
     return img
 
 
-def load_image(path):
+def load_image(path: str) -> np.ndarray:
     import cv2  # reading files is OpenCV's job; foveal only computes
 
     img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)

@@ -3,6 +3,8 @@
 >>> import foveal, numpy as np
 >>> img = (np.random.default_rng(0).random((480, 640)) * 255).astype(np.uint8)
 >>> edges = foveal.morphology(img, "gradient", foveal.structuring_element("ellipse", 5))
+>>> edges.shape, edges.dtype
+((480, 640), dtype('uint8'))
 """
 
 from . import nn

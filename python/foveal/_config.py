@@ -18,22 +18,50 @@ from ._backend import _core, _cuda, cuda_device_count
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` CPU threads in every native call from now on (default: the usable cores)."""
+    """Use ``n`` CPU threads in every native call from now on, as ``torch.set_num_threads`` (or
+    ``cv2.setNumThreads``) does for its library. The default is the number of usable cores.
+
+    Args:
+        n: the thread count, 1 to 65536.
+
+    >>> n = foveal.get_num_threads()
+    >>> foveal.set_num_threads(2); foveal.get_num_threads()
+    2
+    >>> foveal.set_num_threads(n)
+    """
     _core.set_num_threads(val.as_int(n, "set_num_threads", "n", minimum=1, maximum=1 << 16))
 
 
 def get_num_threads() -> int:
-    """The number of CPU threads the next call from this thread will use."""
+    """The number of CPU threads the next native call from this thread will use (the
+    :func:`num_threads` setting inside its ``with`` block, else :func:`set_num_threads`'s), as
+    ``torch.get_num_threads``.
+
+    Returns:
+        An int >= 1.
+
+    >>> with foveal.num_threads(3):
+    ...     foveal.get_num_threads()
+    3
+    """
     return _core.get_num_threads()
 
 
 @contextlib.contextmanager
 def num_threads(n: int) -> Iterator[int]:
-    """Use ``n`` threads for calls made from this thread inside the ``with`` block; other
-    threads keep their setting.
+    """Use ``n`` threads for native calls made from this thread inside the ``with`` block; other
+    threads keep their setting. Blocks nest, and the previous setting returns on exit: a
+    per-thread ``threadpoolctl.threadpool_limits`` for foveal's pool.
 
-    >>> with foveal.num_threads(1):
-    ...     out = foveal.dilate(img, 5)
+    Args:
+        n: the thread count, 1 to 65536.
+
+    Yields:
+        ``n``.
+
+    >>> with foveal.num_threads(1) as n:
+    ...     n, foveal.get_num_threads()
+    (1, 1)
     """
     n = val.as_int(n, "num_threads", "n", minimum=1, maximum=1 << 16)
     previous = _core.get_num_threads() if _local_depth() else 0
@@ -71,13 +99,31 @@ _check_isa_env()
 
 
 def set_isa(name: str) -> None:
-    """Force the kernels' instruction set ("baseline", "avx2", "avx512"), for tests and
-    comparisons; it must be one the CPU supports."""
+    """Force the CPU kernels' instruction set, for tests and comparisons; it must be one the CPU
+    supports. Like setting ``ATEN_CPU_CAPABILITY`` for torch, but at run time; the environment
+    variable ``FOVEAL_ISA`` caps the choice at start-up.
+
+    Args:
+        name: "baseline", "avx2" or "avx512".
+
+    >>> isa = foveal.get_isa()
+    >>> foveal.set_isa("baseline"); foveal.get_isa()
+    'baseline'
+    >>> foveal.set_isa(isa)
+    """
     _core.set_isa(name)
 
 
 def get_isa() -> str:
-    """The instruction set the CPU kernels use now."""
+    """The instruction set the CPU kernels use now, as ``torch.backends.cpu.get_cpu_capability()``
+    reports torch's.
+
+    Returns:
+        "baseline", "avx2" or "avx512".
+
+    >>> foveal.get_isa() in ("baseline", "avx2", "avx512")
+    True
+    """
     return _core.active_isa()
 
 
@@ -90,7 +136,24 @@ def _cupy_version() -> str | None:
 
 
 def show_config(file: IO[str] | None = None) -> dict[str, Any]:
-    """Print and return what this build of foveal is and runs on."""
+    """Print and return what this build of foveal is and runs on, as ``numpy.show_config`` does for
+    NumPy: the version, Python and NumPy versions, platform, compiler, the CPU instruction set
+    chosen and those usable, the thread count, whether the CUDA module was built, the CUDA
+    runtime, driver and devices, CuPy's version and the GPU path.
+
+    Args:
+        file: a text stream to print to; default ``sys.stdout``.
+
+    Returns:
+        A dict of those facts, keyed "foveal", "python", "numpy", "platform", "compiler",
+        "cpu_isa", "cpu_isa_detected", "cpu_isas_usable", "threads", "cuda_module_built",
+        "cuda_runtime", "cuda_driver", "cuda_devices", "cupy" and "gpu_path".
+
+    >>> import io
+    >>> info = foveal.show_config(file=io.StringIO())
+    >>> info["foveal"] == foveal.__version__, info["threads"] == foveal.get_num_threads()
+    (True, True)
+    """
     devices = []
     if _cuda is not None:
         for i in range(cuda_device_count()):

@@ -59,12 +59,20 @@ def label(
     """Label the connected regions of the nonzero pixels of ``binary``, as
     ``cv2.connectedComponentsWithStats(binary, connectivity=connectivity)``.
 
-    binary: (H, W) of any image dtype or bool; nonzero pixels are foreground.
-    connectivity: 8 (diagonal neighbours touch) or 4.
-    Returns ``(labels, count)``: int32 (H, W) labels, 0 for the background and 1..count for the
-    regions in OpenCV's order, and the number of regions (cv2's ``n`` is count + 1). With
-    ``return_stats``: ``(labels, count, stats, centroids)`` with the tables of
-    :func:`component_stats` (background first), computed in the same pass.
+    Args:
+        binary: (H, W) array of any image dtype or bool; nonzero pixels are foreground. CuPy
+            input is copied to the host and the labels copied back.
+        connectivity: 8 (diagonal neighbours touch) or 4.
+        return_stats: also return the tables of :func:`component_stats`, computed in the same
+            pass.
+        out: an int32 (H, W) array to write the labels to.
+
+    Returns:
+        ``(labels, count)``: int32 (H, W) labels in the input's kind (or ``out``), 0 for the
+        background and 1..count for the regions in OpenCV's order, and the number of regions
+        (cv2's ``n`` is count + 1). With ``return_stats``: ``(labels, count, stats,
+        centroids)``, the last two NumPy arrays as :func:`component_stats` gives them
+        (background first).
 
     >>> foveal.label(np.eye(3, dtype=bool), connectivity=4)[1]
     3
@@ -85,15 +93,19 @@ def label(
 
 
 def component_stats(labels: Array) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
-    """The statistics of every label 0..labels.max() of a label image, as the last two results
-    of ``cv2.connectedComponentsWithStats``.
+    """The statistics of every label 0..labels.max() of a label image, as the last two results of
+    ``cv2.connectedComponentsWithStats``.
 
-    labels: (H, W) non-negative integers (any integer dtype; :func:`label`'s int32 is read in
-    place). Returns ``(stats, centroids)``: int32 (n, 5) rows [left, top, width, height,
-    area] and float64 (n, 2) rows [x, y], the mean position of the label's pixels, for n =
-    labels.max() + 1 labels (label 0 included). A label with no pixels has stats [-1, -1, 0, 0,
-    0] and centroid NaN (cv2 gives an empty background [-1, 2147483647, 0, 0, 0]). NumPy arrays
-    are returned for every input kind.
+    Args:
+        labels: (H, W) non-negative integers (any integer dtype up to 64 bits; :func:`label`'s
+            int32 is read in place).
+
+    Returns:
+        ``(stats, centroids)``, NumPy arrays for every input kind: int32 (n, 5) rows [left, top,
+        width, height, area] and float64 (n, 2) rows [x, y], the mean position of the label's
+        pixels, for n = labels.max() + 1 labels (label 0 included). A label with no pixels has
+        stats [-1, -1, 0, 0, 0] and centroid NaN (cv2 gives an empty background [-1,
+        2147483647, 0, 0, 0]).
 
     >>> foveal.component_stats(np.array([[0, 2, 2]]))[0]
     array([[ 0,  0,  1,  1,  1],

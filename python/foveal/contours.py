@@ -54,18 +54,23 @@ def find_contours(
     binary: Array, mode: str = "tree", method: str = "simple", *, offset: tuple[int, int] = (0, 0)
 ) -> tuple[list[npt.NDArray[np.int32]], npt.NDArray[np.int32]]:
     """The borders of the nonzero regions of ``binary``, as ``cv2.findContours(binary, mode,
-    method, offset=offset)``: the same contours, points and hierarchy.
+    method, offset=offset)``: the same contours, points, order and hierarchy.
 
-    binary: (H, W) of any image dtype or bool; nonzero pixels are foreground, and pixels
-    outside the image count as background (regions on the edge have whole borders).
-    mode: "external" (outer borders of the outermost regions only), "list" (every border, no
-    hierarchy), "ccomp" (two levels: outer borders, and the holes inside each), "tree" (the
-    full nesting).
-    method: "none" (every border pixel) or "simple" (only the ends of horizontal, vertical and
-    diagonal runs).
-    offset: (dx, dy) added to every point.
-    Returns ``(contours, hierarchy)``: a list of (n, 2) int32 (x, y) arrays and an (N, 4) int32
-    array [next, previous, first child, parent], -1 for none.
+    Args:
+        binary: (H, W) array of any image dtype or bool; nonzero pixels are foreground, and
+            pixels outside the image count as background (regions on the edge have whole
+            borders). CuPy input is copied to the host.
+        mode: "external" (outer borders of the outermost regions only), "list" (every border, no
+            hierarchy), "ccomp" (two levels: outer borders, and the holes inside each) or "tree"
+            (the full nesting).
+        method: "none" (every border pixel) or "simple" (only the ends of horizontal, vertical
+            and diagonal runs).
+        offset: (dx, dy) added to every point.
+
+    Returns:
+        ``(contours, hierarchy)``, NumPy arrays for every input kind: a list of (n, 2) int32
+        (x, y) arrays (cv2 gives (n, 1, 2)) and an (N, 4) int32 array [next, previous, first
+        child, parent], -1 for none ((0, 4) without contours; cv2 gives (1, N, 4) or None).
 
     >>> foveal.find_contours(np.eye(3), "external", "none")[0][0].tolist()
     [[0, 0], [1, 1], [2, 2], [1, 1]]
@@ -107,9 +112,15 @@ def _points(contour, fn: str, name: str = "contour", *, integer: bool = False) -
 def contour_area(contour: ArrayOrList, *, oriented: bool = False) -> float:
     """The area inside a closed polygon by the shoelace formula, as ``cv2.contourArea``.
 
-    contour: (n, 2) or (n, 1, 2) points, integer or float. With ``oriented``, the signed area:
-    positive for points going clockwise on screen (y down; cv2's sign), so a hole from
-    :func:`find_contours` is positive and an outer border negative.
+    Args:
+        contour: (n, 2) or (n, 1, 2) points (x, y), integer or float, finite (an array or nested
+            lists).
+        oriented: return the signed area: positive for points going clockwise on screen (y
+            down; cv2's sign), so a hole from :func:`find_contours` is positive and an outer
+            border negative.
+
+    Returns:
+        The area as a float (0.0 for fewer than 3 points).
 
     >>> foveal.contour_area([[0, 0], [4, 0], [4, 3]])
     6.0
@@ -126,8 +137,15 @@ def contour_area(contour: ArrayOrList, *, oriented: bool = False) -> float:
 
 
 def arc_length(contour: ArrayOrList, *, closed: bool = True) -> float:
-    """The length of a polyline, closed (back to the first point) or open, as
-    ``cv2.arcLength``: each segment's length computed in float32, the sum in float64.
+    """The length of a polyline, as ``cv2.arcLength``: each segment's length computed in float32,
+    the sum in float64.
+
+    Args:
+        contour: (n, 2) or (n, 1, 2) points (x, y), integer or float, finite.
+        closed: include the segment from the last point back to the first.
+
+    Returns:
+        The length as a float (0.0 for fewer than 2 points).
 
     >>> foveal.arc_length([[0, 0], [3, 0], [3, 4]])
     12.0
@@ -145,8 +163,13 @@ def arc_length(contour: ArrayOrList, *, closed: bool = True) -> float:
 
 
 def bounding_rect(contour: ArrayOrList) -> tuple[int, int, int, int]:
-    """The smallest upright rectangle holding every point, ``(x, y, width, height)``, as
-    ``cv2.boundingRect`` (float points are floored; no points give (0, 0, 0, 0)).
+    """The smallest upright rectangle holding every point, as ``cv2.boundingRect``.
+
+    Args:
+        contour: (n, 2) or (n, 1, 2) points (x, y), integer or float (floored), finite.
+
+    Returns:
+        ``(x, y, width, height)`` as ints; (0, 0, 0, 0) for no points.
 
     >>> foveal.bounding_rect(np.array([[2, 5], [7, 1]]))
     (2, 1, 6, 5)
@@ -244,21 +267,32 @@ def draw_contours(
     offset: tuple[int, int] = (0, 0),
     out: Array | None = None,
 ) -> Any:
-    """Draw contours onto a copy of ``image`` (or into ``out``, which may be ``image`` itself),
-    as ``cv2.drawContours(image, contours, index, color, thickness, cv2.LINE_8, hierarchy,
+    """Draw contours onto a copy of ``image`` (or into ``out``, which may be ``image`` itself), as
+    ``cv2.drawContours(image, contours, index, color, thickness, cv2.LINE_8, hierarchy,
     max_level, offset)``.
 
-    image: (H, W) or (H, W, C) with C <= 4, any image dtype. contours: a list of (n, 2) or
-    (n, 1, 2) integer point arrays (as :func:`find_contours` gives). index: the contour to
-    draw, -1 for all. color: a number (every channel) or one value per channel, saturated and
-    rounded for integer images. thickness: -1 fills the contours (all of them together by the
-    even-odd rule, edges included, so the contours of a binary image filled give it back); 1
-    draws 8-connected lines; wider lines sweep a disc of that diameter along the edges (cv2's
-    round-capped lines, within a pixel at the ends of each segment). Points may lie outside the
-    image: what falls inside is drawn as on a larger canvas (cv2 re-rounds the lines it clips
-    to the image, so there the two may differ by a pixel). hierarchy and max_level:
-    as cv2 (the contour and its nested contours down to depth ``max_level`` of the whole tree;
-    None means all).
+    Points may lie outside the image: what falls inside is drawn as on a larger canvas (cv2
+    re-rounds the lines it clips to the image, so there the two may differ by a pixel).
+
+    Args:
+        image: (H, W) or (H, W, C) with C <= 4, of uint8, uint16, int16, float32 or float64.
+        contours: a list of (n, 2) or (n, 1, 2) integer point arrays (as :func:`find_contours`
+            gives), points within +-2**20.
+        index: the contour to draw, -1 for all.
+        color: a number (every channel) or one value per channel, saturated and rounded for
+            integer images.
+        thickness: -1 fills the contours (all of them together by the even-odd rule, edges
+            included, so the contours of a binary image filled give it back); 1 draws
+            8-connected lines; wider lines (up to 32767) sweep a disc of that diameter along the
+            edges (cv2's round-capped lines, within a pixel at the ends of each segment).
+        hierarchy: None, or the (N, 4) (or cv2's (1, N, 4)) hierarchy of :func:`find_contours`.
+        max_level: with a hierarchy, draw the contour and its nested contours down to this depth
+            of the whole tree; None means all.
+        offset: (dx, dy) added to every point.
+        out: an array of the image's shape and dtype to draw into.
+
+    Returns:
+        The drawn image, of the image's shape and dtype, in its kind, or ``out``.
 
     >>> img = np.zeros((5, 5), np.uint8)
     >>> foveal.draw_contours(img, [np.array([[1, 1], [1, 3], [3, 3], [3, 1]])], thickness=-1)[2]

@@ -73,11 +73,23 @@ def harris(
 ) -> Any:
     """The Harris corner response, as ``cv2.cornerHarris(image, block_size, ksize, k)``.
 
-    With gx, gy the Sobel derivatives (ksize 1, 3, 5, 7 or -1 for Scharr) scaled as cv2 does
-    (1 / (2^(ksize - 1) block_size), and 1/255 more for uint8), and a, b, c the sums of gx^2,
-    gx gy, gy^2 over block_size x block_size windows: a c - b^2 - k (a + c)^2. One channel;
-    float32 (float64 for float64 images). Fused: pixels to response in one pass over row
-    bands, with no full-size intermediate.
+    With gx, gy the Sobel derivatives scaled as cv2 does (1 / (2^(ksize - 1) block_size), and
+    1/255 more for uint8), and a, b, c the sums of gx^2, gx gy, gy^2 over block_size x block_size
+    windows, the response is a c - b^2 - k (a + c)^2. Fused: pixels to response in one pass over
+    row bands, with no full-size intermediate.
+
+    Args:
+        image: (H, W) or (H, W, 1) array of uint8, uint16, int16, float32 or float64 (NumPy,
+            CuPy, torch or any DLPack object).
+        block_size: the side of the summing window, >= 1.
+        ksize: the Sobel aperture, 1, 3, 5, 7 or -1 (Scharr).
+        k: Harris's free parameter.
+        border: "reflect101" (default), "reflect", "replicate", "wrap" or "constant" (zeros).
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        An array of the image's shape, float32 (float64 for float64 images), in the image's
+        kind, or ``out``.
 
     >>> img = np.zeros((9, 9), np.float32); img[4:, 4:] = 1
     >>> r = foveal.harris(img)
@@ -97,8 +109,15 @@ def min_eigen(
     out: Array | None = None,
 ) -> Any:
     """The smaller eigenvalue of the gradient's structure tensor (Shi-Tomasi), as
-    ``cv2.cornerMinEigenVal``: (a + c) / 2 - sqrt(((a - c) / 2)^2 + b^2) with a, b, c as in
-    :func:`harris`.
+    ``cv2.cornerMinEigenVal(image, block_size, ksize)``: (a + c) / 2 - sqrt(((a - c) / 2)^2 +
+    b^2) with a, b, c as in :func:`harris`.
+
+    Args:
+        image, block_size, ksize, border, out: as :func:`harris`.
+
+    Returns:
+        An array of the image's shape, float32 (float64 for float64 images), in the image's
+        kind, or ``out``.
 
     >>> img = np.zeros((9, 9), np.float32); img[4:, 4:] = 1
     >>> bool(foveal.min_eigen(img)[4, 4] > 0)
@@ -119,14 +138,26 @@ def corners(
     k: float = 0.04,
     mask: Array | None = None,
 ) -> Any:
-    """The strongest corners, as ``cv2.goodFeaturesToTrack``: (N, 2) float32 (x, y),
-    strongest first, N <= max_corners (max_corners <= 0: no limit).
+    """The strongest corners, as ``cv2.goodFeaturesToTrack``.
 
-    The response is :func:`min_eigen` ("shi-tomasi") or :func:`harris` ("harris"); corners
-    are its 3x3 local maxima above quality_level times its maximum, off the outermost rows and
-    columns and inside ``mask`` (non-zero), taken strongest first unless a kept corner lies
-    closer than ``min_distance``. Ties in the response are ordered as cv2 orders them (later
-    pixels first); responses equal to cv2's to the last bit give cv2's corners exactly.
+    The response is :func:`min_eigen` ("shi-tomasi") or :func:`harris` ("harris") with the
+    reflect101 border; corners are its 3x3 local maxima above quality_level times its maximum,
+    off the outermost rows and columns and inside ``mask``, taken strongest first unless a kept
+    corner lies closer than ``min_distance``. Ties in the response are ordered as cv2 orders them
+    (later pixels first); responses equal to cv2's to the last bit give cv2's corners exactly.
+
+    Args:
+        image: as :func:`harris` (one channel).
+        max_corners: the most corners returned; <= 0 means no limit.
+        quality_level: the fraction (> 0) of the strongest response a corner must exceed.
+        min_distance: the least Euclidean distance between returned corners, >= 0.
+        block_size, ksize: as :func:`harris`.
+        method: "shi-tomasi" or "harris".
+        k: Harris's parameter (method "harris").
+        mask: None, or an integer or bool (H, W) array: corners only where it is nonzero.
+
+    Returns:
+        An (N, 2) float32 array of (x, y) positions, strongest first, in the image's kind.
 
     >>> img = np.zeros((32, 32), np.uint8); img[8:24, 8:24] = 255
     >>> foveal.corners(img, 4, 0.1, 5).tolist()

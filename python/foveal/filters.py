@@ -112,15 +112,25 @@ def filter2d(
     """Correlation with ``kernel`` plus ``delta``, as ``cv2.filter2D``.
 
     dst(y, x) = sum over (i, j) of kernel[i, j] * image(y + i - ay, x + j - ax) + delta, per
-    channel, where (ay, ax) is ``anchor`` (default the centre, (kh // 2, kw // 2)).
+    channel, where (ay, ax) is ``anchor``.
 
-    image: (H, W) or (H, W, C) array of uint8, uint16, int16, float32 or float64 (NumPy, CuPy,
-        torch or any DLPack object; the result is of the same kind).
-    kernel: a 2-D real array. Zero taps are skipped, as OpenCV does.
-    border: "reflect101" (default), "reflect", "replicate", "wrap" or "constant" (with
-        ``border_value``, a scalar or one per channel).
-    dtype: the output dtype (OpenCV's ddepth); default the image's.
-    out: an array of the output's shape and dtype to write to.
+    Args:
+        image: (H, W) or (H, W, C) array of uint8, uint16, int16, float32 or float64 (NumPy,
+            CuPy, torch or any DLPack object).
+        kernel: a 2-D real array (or nested lists), finite. Zero taps are skipped, as OpenCV does.
+        anchor: (row, col) in the kernel; default the centre (kh // 2, kw // 2).
+        delta: a number added to every result.
+        border: "reflect101" (default), "reflect", "replicate", "wrap" or "constant" ("nearest"
+            and "mirror" are scipy's names for replicate and reflect101).
+        border_value: the constant border, a scalar (every channel) or one value per channel.
+        dtype: the output dtype (OpenCV's ddepth): uint8, uint16, int16, float32 or float64
+            (a NumPy or torch dtype, or its name); default the image's.
+        out: an array of the output's shape and dtype to write to.
+
+    Returns:
+        An array of the image's shape and the output dtype, in the image's kind, or ``out``.
+        Arithmetic is float32 (float64 when the image or the output is float64); integer
+        outputs are rounded half to even and saturated, NaN becoming 0.
 
     >>> img = np.arange(12, dtype=np.float32).reshape(3, 4)
     >>> foveal.filter2d(img, np.array([[0, 0, 0], [0, 0, 1], [0, 0, 0]]))[1]  # shift left
@@ -157,8 +167,17 @@ def sep_filter2d(
 ) -> Any:
     """Correlation with the separable kernel outer(kernel_y, kernel_x), as ``cv2.sepFilter2D``.
 
-    Rows are filtered by ``kernel_x`` first, then columns by ``kernel_y``. The other arguments
-    are those of :func:`filter2d`.
+    Rows are filtered by ``kernel_x`` first, then columns by ``kernel_y``.
+
+    Args:
+        image: as :func:`filter2d`.
+        kernel_x: the row kernel, 1-D (or a single row or column), real and finite.
+        kernel_y: the column kernel, likewise.
+        anchor, delta, border, border_value, dtype, out: as :func:`filter2d`.
+
+    Returns:
+        An array of the image's shape and the output dtype (default the image's), in the
+        image's kind, or ``out``.
 
     >>> img = np.zeros((5, 5), np.float32); img[2, 2] = 1
     >>> foveal.sep_filter2d(img, [1, 2, 1], [1, 0, -1])[1:4, 1:4]
@@ -197,10 +216,20 @@ def box_filter(
 ) -> Any:
     """The mean (or, with ``normalize=False``, the sum) over a window, as ``cv2.boxFilter``.
 
-    ksize: an int or (rows, cols). A constant number of operations per pixel whatever the size
-    (running sums). Integer images are summed exactly and a normalized integer result is the
-    exactly rounded mean (half to even); OpenCV's fixed-point path for small 8-bit windows can
-    differ from it by 1 at exact halves. The other arguments are those of :func:`filter2d`.
+    A constant number of operations per pixel whatever the size (running sums). Integer images
+    are summed exactly and a normalized integer result is the exactly rounded mean (half to
+    even); OpenCV's fixed-point path for small 8-bit windows can differ from it by 1 at exact
+    halves.
+
+    Args:
+        image: as :func:`filter2d`.
+        ksize: the window, an int or (rows, cols).
+        normalize: True for the mean, False for the sum.
+        anchor, border, border_value, dtype, out: as :func:`filter2d`.
+
+    Returns:
+        An array of the image's shape and the output dtype (default the image's), in the
+        image's kind, or ``out``.
 
     >>> float(foveal.box_filter(np.arange(9, dtype=np.float32).reshape(3, 3), 3)[1, 1])
     4.0
@@ -243,12 +272,20 @@ def gaussian_blur(
 ) -> Any:
     """Gaussian smoothing, as ``cv2.GaussianBlur(image, (kw, kh), sigma, sigmaY=sigma_y)``.
 
-    ksize: an int or (rows, cols), odd; 0 derives it from sigma as OpenCV does.
-    sigma: the standard deviation along x (columns); <= 0 derives it from ksize
-        (0.3 * ((k - 1) / 2 - 1) + 0.8). sigma_y: along y; None or <= 0 means ``sigma``.
-    The kernels are ``cv2.getGaussianKernel``'s (OpenCV's fixed kernels for sizes up
-    to 9 with sigma <= 0). The output has the image's dtype. For uint8 images cv2 uses a
-    fixed-point kernel and can differ by 1.
+    The kernels are ``cv2.getGaussianKernel``'s (OpenCV's fixed kernels for sizes up to 9 with
+    sigma <= 0). For uint8 images cv2 uses a fixed-point kernel and can differ by 1.
+
+    Args:
+        image: as :func:`filter2d`.
+        ksize: an int or (rows, cols), odd; 0 derives it from the sigma as OpenCV does.
+        sigma: the standard deviation along x (columns); <= 0 derives it from ksize
+            (0.3 * ((k - 1) / 2 - 1) + 0.8).
+        sigma_y: along y (rows); None or <= 0 means ``sigma``.
+        border, border_value: as :func:`filter2d`.
+        out: an array of the image's shape and dtype to write to.
+
+    Returns:
+        An array of the image's shape and dtype, in the image's kind, or ``out``.
 
     >>> img = np.zeros((5, 5), np.float32); img[2, 2] = 16
     >>> foveal.gaussian_blur(img, 3)[1:4, 2]
@@ -315,10 +352,22 @@ def sobel(
 ) -> Any:
     """The (dx, dy) image derivative, as ``cv2.Sobel(image, ddepth, dx, dy, ksize, scale, delta)``.
 
-    ksize: 1, 3, 5, 7, or -1 for Scharr's 3x3 (ksize 1: a 3-tap derivative with no smoothing).
-    The kernels are ``cv2.getDerivKernels(dx, dy, ksize)``. dtype: the output dtype, default
-    float32 (float64 for float64 images). The result is the correlation times ``scale`` plus
-    ``delta``.
+    The kernels are ``cv2.getDerivKernels(dx, dy, ksize)``; the result is the correlation times
+    ``scale`` plus ``delta``.
+
+    Args:
+        image: as :func:`filter2d`.
+        dx: the order of the derivative along x (columns), >= 0.
+        dy: the order along y (rows), >= 0; dx + dy > 0, each below ksize (below 3 for ksize 1).
+        ksize: 1, 3, 5, 7, or -1 for Scharr's 3x3 (then (dx, dy) is (1, 0) or (0, 1)); ksize 1
+            is a 3-tap derivative with no smoothing.
+        scale: the factor applied to the derivative.
+        delta: a number added to the result.
+        border, border_value, out: as :func:`filter2d`.
+        dtype: the output dtype; default float32 (float64 for float64 images).
+
+    Returns:
+        An array of the image's shape and the output dtype, in the image's kind, or ``out``.
 
     >>> img = np.tile(np.arange(5, dtype=np.uint8) * 10, (3, 1))
     >>> foveal.sobel(img, 1, 0)[1]
@@ -356,7 +405,20 @@ def scharr(
     dtype: DType | None = None,
     out: Array | None = None,
 ) -> Any:
-    """The Scharr derivative, as ``cv2.Scharr``: :func:`sobel` with ``ksize=-1``."""
+    """The Scharr derivative, as ``cv2.Scharr``: :func:`sobel` with ``ksize=-1``.
+
+    Args:
+        image, scale, delta, border, border_value, dtype, out: as :func:`sobel`.
+        dx: the order along x, dy: the order along y; (dx, dy) is (1, 0) or (0, 1).
+
+    Returns:
+        An array of the image's shape, float32 (float64 for float64 images) unless ``dtype``
+        says otherwise, in the image's kind, or ``out``.
+
+    >>> img = np.tile(np.arange(5, dtype=np.float32), (3, 1))
+    >>> foveal.scharr(img, 1, 0)[1]
+    array([ 0., 32., 32., 32.,  0.], dtype=float32)
+    """
     return _sobel("scharr", image, dx, dy, -1, scale, delta, border, border_value, dtype, out)
 
 
@@ -369,13 +431,23 @@ def gradient(
     border_value: float | Sequence[float] = 0,
     out: tuple[Array, Array] | None = None,
 ) -> tuple[Any, Any]:
-    """Magnitude and direction of the image gradient, in one pass from pixels to both.
+    """Magnitude and direction of the image gradient, in one pass from pixels to both: as
+    ``cv2.cartToPolar`` of two ``cv2.Sobel`` calls.
 
-    gx = sobel(image, 1, 0, ksize), gy = sobel(image, 0, 1, ksize); returns (magnitude, angle)
-    with magnitude = sqrt(gx^2 + gy^2) and angle = atan2(gy, gx) in [0, 2 pi) (or [0, 360)
-    degrees), 0 where gx = gy = 0: ``cv2.cartToPolar`` of two ``cv2.Sobel`` calls, with the
-    angle within 1e-6 rad of the exact one (cv2's is within about 0.3 degrees). Both are
-    float32 (float64 for float64 images). out: an optional (magnitude, angle) pair of arrays.
+    gx = sobel(image, 1, 0, ksize), gy = sobel(image, 0, 1, ksize); magnitude = sqrt(gx^2 +
+    gy^2), angle = atan2(gy, gx) in [0, 2 pi) (or [0, 360) degrees), 0 where gx = gy = 0, within
+    1e-6 rad of the exact angle (cv2's is within about 0.3 degrees).
+
+    Args:
+        image: as :func:`filter2d`.
+        ksize: 1, 3, 5, 7 or -1 (Scharr), as :func:`sobel`.
+        angle_in_degrees: the angle in degrees instead of radians.
+        border, border_value: as :func:`filter2d`.
+        out: an optional (magnitude, angle) pair of arrays to write to.
+
+    Returns:
+        ``(magnitude, angle)``: two arrays of the image's shape, float32 (float64 for float64
+        images), in the image's kind (or the two ``out`` arrays).
 
     >>> img = np.tile(np.arange(5, dtype=np.uint8), (5, 1))
     >>> mag, ang = foveal.gradient(img)
@@ -415,13 +487,23 @@ def canny(
     out: Array | None = None,
 ) -> Any:
     """Edges by Canny's method, as ``cv2.Canny(image, low, high, apertureSize=ksize,
-    L2gradient=l2gradient)``, bit for bit: a uint8 (H, W) map of 0 and 255.
+    L2gradient=l2gradient)``, bit for bit.
 
-    image: uint8 (H, W) or (H, W, C) (per pixel, the channel with the largest gradient).
-    The gradient is the int16 Sobel derivative (ksize 3, 5 or 7; replicate border); its
-    magnitude |dx| + |dy| (or sqrt(dx^2 + dy^2) with ``l2gradient``) is thinned to its maxima
-    along the gradient's direction; maxima above ``high`` are edges, and so are maxima above
-    ``low`` 8-connected to an edge (the thresholds are swapped if low > high).
+    The gradient is the int16 Sobel derivative (replicate border); its magnitude |dx| + |dy| (or
+    sqrt(dx^2 + dy^2) with ``l2gradient``) is thinned to its maxima along the gradient's
+    direction; maxima above ``high`` are edges, and so are maxima above ``low`` 8-connected to an
+    edge (the thresholds are swapped if low > high).
+
+    Args:
+        image: uint8 (H, W) or (H, W, C) (per pixel, the channel with the largest gradient).
+        low: the lower hysteresis threshold.
+        high: the upper hysteresis threshold.
+        ksize: the Sobel aperture, 3, 5 or 7.
+        l2gradient: the L2 magnitude instead of the L1.
+        out: a uint8 (H, W) array to write to.
+
+    Returns:
+        A uint8 (H, W) map of 0 and 255, in the image's kind, or ``out``.
 
     >>> img = np.zeros((8, 8), np.uint8); img[:, 4:] = 200
     >>> foveal.canny(img, 50, 150)[0]

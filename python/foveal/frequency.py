@@ -57,8 +57,16 @@ def _prepare(fn, image):
 
 
 def spectrum(image: Array) -> Any:
-    """The centred log-magnitude spectrum, fftshift(log1p(|fft2(image)|)) over the first two
-    axes, per channel: float32 (float64 for float64 images), the image's shape.
+    """The centred log-magnitude spectrum of each channel, ``fftshift(log1p(abs(fft2(image))))``
+    over the first two axes, as computed with ``numpy.fft.fft2`` and ``numpy.fft.fftshift``.
+
+    Args:
+        image: (H, W) or (H, W, C) array of uint8, uint16, int16, float32 or float64 (NumPy,
+            CuPy, torch or any DLPack object).
+
+    Returns:
+        An array of the image's shape, float32 (float64 for float64 images), in the image's
+        kind; the zero frequency sits at (H // 2, W // 2).
 
     >>> s = foveal.spectrum(np.ones((4, 4), np.float32))
     >>> bool(np.isclose(s[2, 2], np.log1p(16))), float(s[0, 0])
@@ -85,16 +93,30 @@ def bandpass(
     order: int = 2,
     out: Array | None = None,
 ) -> Any:
-    """Keeps the spatial frequencies between ``low`` and ``high`` (cycles per image).
+    """Keeps the spatial frequencies between ``low`` and ``high`` (cycles per image): the same
+    numbers as the NumPy route ``real(numpy.fft.ifft2(H * numpy.fft.fft2(image)))`` with a full
+    mask H.
 
     The radius of frequency (ky, kx) (signed integer indices, numpy.fft.fftfreq(n) * n) is
-    r = hypot(ky, kx); the filter H(r) multiplies the image's 2-D Fourier transform:
+    r = hypot(ky, kx), and the filter H(r) is
       "ideal":       1 where low <= r <= high, else 0;
       "gaussian":    exp(-r^2 / (2 high^2)) * (1 - exp(-r^2 / (2 low^2)));
       "butterworth": 1 / (1 + (r / high)^(2 order)) * (1 - 1 / (1 + (r / low)^(2 order)));
-    where low = 0 drops the high-pass factor and high = None the low-pass one. Returns
-    real(ifft2(H fft2(image))) per channel: float32 (float64 for float64 images), the image's
-    shape. The NumPy route (fft2, fftshift, a full mask, ifft2) gives the same numbers.
+    where low = 0 drops the high-pass factor and high = None the low-pass one. Computed with real
+    FFTs (scipy.fft with foveal's thread count when scipy is installed), the filter applied
+    block by block of rows without a full-size mask.
+
+    Args:
+        image: as :func:`spectrum`.
+        low: the lower cut-off radius, >= 0.
+        high: the upper cut-off radius, > low, or None (no upper cut-off).
+        kind: "ideal", "gaussian" or "butterworth".
+        order: the Butterworth order, 1 to 64.
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        An array of the image's shape, float32 (float64 for float64 images), in the image's
+        kind, or ``out``; each channel filtered on its own.
 
     >>> x = np.cos(2 * np.pi * 8 * np.arange(64) / 64)[None, :].repeat(64, 0)  # 8 cycles
     >>> bool(np.abs(foveal.bandpass(x, 4, 12) - x).max() < 1e-12)

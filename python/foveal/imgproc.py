@@ -33,10 +33,15 @@ _MAX_ITERATIONS = 1 << 16
 def structuring_element(
     shape: str, ksize: Size, anchor: tuple[int, int] | None = None
 ) -> npt.NDArray[np.uint8]:
-    """A 0/1 uint8 mask of ``shape`` "rect", "ellipse" or "cross", as cv2.getStructuringElement.
+    """A 0/1 structuring element of ``shape``, as ``cv2.getStructuringElement``.
 
-    ``ksize`` is an int or (rows, cols); ``anchor`` (row, col) only places a cross's bar
-    (default: the centre).
+    Args:
+        shape: "rect", "ellipse" or "cross" (any case).
+        ksize: the mask's size, an int k (k x k) or (rows, cols); OpenCV writes (width, height).
+        anchor: (row, col); it only places the bars of a cross (default: the centre).
+
+    Returns:
+        A (rows, cols) uint8 NumPy array of 0 and 1.
 
     >>> foveal.structuring_element("cross", 3)
     array([[0, 1, 0],
@@ -134,20 +139,25 @@ def erode(
     border_value: float | Sequence[float] = 0,
     out: Array | None = None,
 ) -> Any:
-    """Erosion: each pixel becomes the minimum of its neighbourhood under ``kernel``.
+    """Erosion: each pixel becomes the minimum of its neighbourhood under ``kernel``, as
+    ``cv2.erode(image, kernel, anchor=(x, y), iterations=..., borderType=...)``.
 
-    Same numbers as ``cv2.erode(image, kernel, anchor=(x, y), iterations=..., borderType=...)``.
+    Args:
+        image: (H, W) or (H, W, C) array of uint8, uint16, int16, float32, float64 or bool
+            (NumPy, CuPy, torch or any DLPack object). Channels are processed independently.
+        kernel: an int k (k x k rectangle), a (rows, cols) pair (rectangle), or a 2-D 0/1 array
+            such as ``structuring_element("ellipse", 5)`` (nonzero entries take part).
+        anchor: (row, col) of the kernel's reference point; default the centre.
+        iterations: how many times to apply it (0 copies the image).
+        border: "default" (the outside never wins), "constant" (``border_value``), "replicate",
+            "reflect", "reflect101" or "wrap" ("nearest" and "mirror" are scipy's names for
+            replicate and reflect101).
+        border_value: the constant border, a scalar (every channel) or one value per channel.
+        out: an array of the image's shape and dtype to write to (it may be the image itself).
 
-    image: (H, W) or (H, W, C) array of uint8, uint16, int16, float32, float64 or bool (NumPy,
-        CuPy, torch or any DLPack object; the result is of the same kind).
-    kernel: an int k (k x k rectangle), a (rows, cols) pair (rectangle), or a 2-D 0/1 array such
-        as ``structuring_element("ellipse", 5)``.
-    anchor: (row, col) of the kernel's reference point; default the centre.
-    iterations: how many times to apply it (0 copies).
-    border: "default" (the outside never wins), "constant" (``border_value``, a scalar or one
-        per channel), "replicate", "reflect", "reflect101" or "wrap" ("nearest" and "mirror"
-        are scipy's names for replicate and reflect101).
-    out: an array of the image's shape and dtype to write to (may be the image itself).
+    Returns:
+        An array of the image's shape and dtype, in the image's kind (NumPy, CuPy or torch), or
+        ``out``. NaN propagates (any NaN in the window gives NaN).
 
     >>> img = np.zeros((5, 5), np.uint8); img[1:4, 1:4] = 9
     >>> int(foveal.erode(img, 3)[2, 2]), int(foveal.erode(img, 3)[1, 1])
@@ -166,9 +176,14 @@ def dilate(
     border_value: float | Sequence[float] = 0,
     out: Array | None = None,
 ) -> Any:
-    """Dilation: each pixel becomes the maximum of its neighbourhood under ``kernel``.
+    """Dilation: each pixel becomes the maximum of its neighbourhood under ``kernel``, as
+    ``cv2.dilate``.
 
-    Same numbers as ``cv2.dilate``; the arguments are those of :func:`erode`.
+    Args:
+        image, kernel, anchor, iterations, border, border_value, out: as :func:`erode`.
+
+    Returns:
+        An array of the image's shape and dtype, in the image's kind, or ``out``.
 
     >>> img = np.zeros((5, 5), np.uint8); img[2, 2] = 7
     >>> foveal.dilate(img, foveal.structuring_element("cross", 3))[1:4, 1:4]
@@ -192,10 +207,16 @@ def morphology(
 ) -> Any:
     """A morphological operation, as ``cv2.morphologyEx``.
 
-    op: "erode", "dilate", "open" (erode then dilate), "close" (dilate then erode), "gradient"
-        (dilate - erode), "tophat" (image - open) or "blackhat" (close - image); integer
-        differences saturate as in OpenCV. Each erode and dilate runs ``iterations`` times.
-    The other arguments are those of :func:`erode`.
+    Args:
+        image: as :func:`erode`.
+        op: "erode", "dilate", "open" (erode then dilate), "close" (dilate then erode),
+            "gradient" (dilate - erode), "tophat" (image - open) or "blackhat" (close - image);
+            integer differences saturate as in OpenCV. Each erode and dilate runs ``iterations``
+            times.
+        kernel, anchor, iterations, border, border_value, out: as :func:`erode`.
+
+    Returns:
+        An array of the image's shape and dtype, in the image's kind, or ``out``.
 
     >>> img = np.zeros((7, 7), np.uint8); img[3, 3] = 5   # a speck
     >>> int(foveal.morphology(img, "open", 3).max())       # opening removes it

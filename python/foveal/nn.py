@@ -214,20 +214,30 @@ def conv2d(
     *,
     out: Array | None = None,
 ) -> Any:
-    """2-D convolution (cross-correlation) of NCHW ``input`` with ``weight``, like
+    """2-D convolution (cross-correlation) of NCHW ``input`` with ``weight``, as
     ``torch.nn.functional.conv2d``.
-
-    ``input`` (N, C_in, H, W) or (C_in, H, W); ``weight`` (C_out, C_in / groups, kH, kW);
-    ``bias`` (C_out,) or None. ``stride`` and ``dilation`` are ints or (rows, cols) pairs
-    (>= 1); ``padding`` an int, a pair, ``"valid"`` (none) or ``"same"`` (output as large as the
-    input; stride 1 only). Returns (N, C_out, OH, OW) with
-    OH = (H + 2*pad - dilation*(kH - 1) - 1) // stride + 1, in the input's dtype.
 
     Depthwise convolutions (groups == C_in) run a direct SIMD kernel; the rest a packed matrix
     product (register- and cache-blocked, one micro-kernel per instruction set) that reads the
     image in place for stride 1 and packs implicit im2col panels otherwise.
 
-    >>> import foveal, numpy as np
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W), float32 or float64 (NumPy, CuPy, torch
+            or any DLPack object).
+        weight: (C_out, C_in / groups, kH, kW), the input's dtype and device.
+        bias: (C_out,) or None.
+        stride: an int or (rows, cols) pair, >= 1.
+        padding: an int or pair (zeros on both sides), "valid" (none) or "same" (output as large
+            as the input; stride 1 only; an odd total goes to the bottom / right, as torch).
+        dilation: an int or pair, >= 1.
+        groups: splits the channels into this many groups; it divides C_in and C_out.
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        (N, C_out, OH, OW) (unbatched: (C_out, OH, OW)) in the input's dtype and kind, or
+        ``out``, with OH = (H + pad_top + pad_bottom - dilation*(kH - 1) - 1) // stride + 1 and
+        OW likewise.
+
     >>> x = np.ones((1, 2, 4, 4), np.float32); w = np.ones((3, 2, 3, 3), np.float32)
     >>> foveal.nn.conv2d(x, w, padding="same")[0, 0]
     array([[ 8., 12., 12.,  8.],
@@ -332,16 +342,24 @@ def max_pool2d(
     *,
     out: Array | None = None,
 ) -> Any:
-    """Max pooling like ``torch.nn.functional.max_pool2d``.
+    """Max pooling, as ``torch.nn.functional.max_pool2d``. NaN wins.
 
-    Windows of ``kernel_size`` (int or pair) every ``stride`` (default: the kernel size), with
-    ``padding`` (at most half the kernel; padding never wins) and ``dilation``; ``ceil_mode``
-    keeps a last partial window that starts inside the input or its left padding. NaN wins.
-    With ``return_indices``, also returns int64 indices: the flat ``y * W + x`` of each maximum
-    in its input plane (the first maximum in row-major window order; the last NaN if any).
-    ``out`` receives the values.
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), float32 or float64.
+        kernel_size: the window, an int or (rows, cols) pair.
+        stride: an int or pair; default the kernel size.
+        padding: an int or pair, at most half the kernel; padding never wins.
+        dilation: an int or pair, >= 1.
+        ceil_mode: keep a last partial window that starts inside the input or its left padding.
+        return_indices: also return the position of each maximum.
+        out: an array to write the values to.
 
-    >>> import foveal, numpy as np
+    Returns:
+        (N, C, OH, OW) values in the input's dtype and kind (or ``out``); with
+        ``return_indices``, ``(values, indices)``, indices int64 flat ``y * W + x`` positions of
+        each maximum in its input plane (the first maximum in row-major window order; the last
+        NaN if any).
+
     >>> foveal.nn.max_pool2d(np.arange(16.0).reshape(1, 4, 4), 2, return_indices=True)[1]
     array([[[ 5,  7],
             [13, 15]]])
@@ -382,13 +400,22 @@ def avg_pool2d(
     *,
     out: Array | None = None,
 ) -> Any:
-    """Average pooling like ``torch.nn.functional.avg_pool2d``.
+    """Average pooling, as ``torch.nn.functional.avg_pool2d``.
 
     The divisor is torch's: ``divisor_override`` when given; else the window's size clipped to
-    the padded input when ``count_include_pad`` (padding counts, ceil_mode's overhang does
-    not), or the number of input values it covers when not.
+    the padded input when ``count_include_pad`` (padding counts, ceil_mode's overhang does not),
+    or the number of input values it covers when not.
 
-    >>> import foveal, numpy as np
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), float32 or float64.
+        kernel_size, stride, padding, ceil_mode: as :func:`max_pool2d` (padding adds zeros).
+        count_include_pad: whether the zero padding counts in the divisor.
+        divisor_override: an int >= 1 to divide by instead, or None.
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        (N, C, OH, OW) in the input's dtype and kind, or ``out``.
+
     >>> foveal.nn.avg_pool2d(np.ones((1, 3, 3)), 3, stride=1, padding=1, count_include_pad=False)
     array([[[1., 1., 1.],
             [1., 1., 1.],
@@ -430,13 +457,20 @@ def lp_pool2d(
     *,
     out: Array | None = None,
 ) -> Any:
-    """Power-average pooling like ``torch.nn.functional.lp_pool2d``:
-    ``(sum over the window of x**p) ** (1/p)``, built as torch builds it from an unpadded
-    ``avg_pool2d`` times the kernel area (so ceil_mode's partial windows are scaled up to the
-    full area). ``norm_type`` (p) is a finite number > 0; negative inputs give NaN for
-    fractional p, as in torch.
+    """Power-average pooling, as ``torch.nn.functional.lp_pool2d``: ``(sum over the window of
+    x**p) ** (1/p)``, built as torch builds it from an unpadded ``avg_pool2d`` times the kernel
+    area (so ceil_mode's partial windows are scaled up to the full area). Negative inputs give
+    NaN for fractional p, as in torch.
 
-    >>> import foveal, numpy as np
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), float32 or float64.
+        norm_type: p, a finite number > 0.
+        kernel_size, stride, ceil_mode: as :func:`max_pool2d` (no padding).
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        (N, C, OH, OW) in the input's dtype and kind, or ``out``.
+
     >>> foveal.nn.lp_pool2d(np.full((1, 2, 2), 3.0), 2, 2)
     array([[[6.]]])
     """
@@ -478,11 +512,18 @@ def _adaptive_size(t: _Tensor, output_size: int | tuple[int | None, int | None])
 def adaptive_avg_pool2d(
     input: Array, output_size: int | tuple[int | None, int | None], *, out: Array | None = None
 ) -> Any:
-    """Adaptive average pooling like ``torch.nn.functional.adaptive_avg_pool2d``: output
-    (y, x) of an (oh, ow) output averages input rows [floor(y*H/oh), ceil((y+1)*H/oh)) and the
-    columns likewise. ``output_size`` is an int or a pair (None keeps that input size).
+    """Adaptive average pooling, as ``torch.nn.functional.adaptive_avg_pool2d``: output (y, x) of an
+    (oh, ow) output averages input rows [floor(y*H/oh), ceil((y+1)*H/oh)) and the columns
+    likewise.
 
-    >>> import foveal, numpy as np
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), float32 or float64.
+        output_size: (oh, ow) or an int for both; None in the pair keeps that input size.
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        (N, C, oh, ow) in the input's dtype and kind, or ``out``.
+
     >>> foveal.nn.adaptive_avg_pool2d(np.arange(6.0).reshape(1, 2, 3), (1, 2))
     array([[[2., 3.]]])
     """
@@ -506,11 +547,20 @@ def adaptive_max_pool2d(
     *,
     out: Array | None = None,
 ) -> Any:
-    """Adaptive max pooling like ``torch.nn.functional.adaptive_max_pool2d``: the windows of
-    :func:`adaptive_avg_pool2d`, the maximum of :func:`max_pool2d` (NaN wins; with
-    ``return_indices``, also the int64 flat index of each maximum in its plane).
+    """Adaptive max pooling, as ``torch.nn.functional.adaptive_max_pool2d``: the windows of
+    :func:`adaptive_avg_pool2d`, the maximum of :func:`max_pool2d` (NaN wins).
 
-    >>> import foveal, numpy as np
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), float32 or float64.
+        output_size: as :func:`adaptive_avg_pool2d`.
+        return_indices: also return the int64 flat index (y * W + x) of each maximum in its
+            plane.
+        out: an array to write the values to.
+
+    Returns:
+        (N, C, oh, ow) values in the input's dtype and kind (or ``out``); with
+        ``return_indices``, ``(values, indices)``.
+
     >>> foveal.nn.adaptive_max_pool2d(np.arange(6.0).reshape(1, 2, 3), 1, return_indices=True)
     (array([[[5.]]]), array([[[5]]]))
     """
@@ -543,13 +593,21 @@ def adaptive_max_pool2d(
 
 
 def patchify(images: Array, patch_size: Size, *, out: Array | None = None) -> Any:
-    """Cuts images into ViT patch sequences: (N, C, H, W) to (N, L, C*ph*pw) with
-    L = (H/ph)*(W/pw) patches in row-major order, each patch's values in (c, i, j) order (the
-    order of a patch-embedding convolution's flattened weight, so ``patchify(x, p) @
-    w.reshape(D, -1).T`` is that convolution). (C, H, W) gives (L, C*ph*pw). ``patch_size`` is
-    an int or a pair dividing H and W.
+    """Cuts images into ViT patch sequences: ``torch.nn.functional.unfold(images, patch_size,
+    stride=patch_size).transpose(1, 2)``.
 
-    >>> import foveal, numpy as np
+    The L = (H/ph)*(W/pw) patches come in row-major order, each patch's values in (c, i, j) order
+    (the order of a patch-embedding convolution's flattened weight, so ``patchify(x, p) @
+    w.reshape(D, -1).T`` is that convolution).
+
+    Args:
+        images: (N, C, H, W) or unbatched (C, H, W), float32 or float64.
+        patch_size: (ph, pw) or an int for both, dividing H and W.
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        (N, L, C*ph*pw) (unbatched: (L, C*ph*pw)) in the images' dtype and kind, or ``out``.
+
     >>> foveal.nn.patchify(np.arange(16.0).reshape(1, 4, 4), 2)[1]
     array([2., 3., 6., 7.])
     """
@@ -586,10 +644,18 @@ def unpatchify(
     *,
     out: Array | None = None,
 ) -> Any:
-    """The inverse of :func:`patchify`: (N, L, C*ph*pw) to (N, C, H, W) (or (L, F) to
-    (C, H, W)). ``image_size`` is (H, W); None means a square grid (L a perfect square).
+    """The inverse of :func:`patchify`: ``torch.nn.functional.fold`` of the transposed patches with
+    kernel and stride ``patch_size``.
 
-    >>> import foveal, numpy as np
+    Args:
+        patches: (N, L, C*ph*pw) or unbatched (L, C*ph*pw), float32 or float64.
+        patch_size: (ph, pw) or an int for both.
+        image_size: (H, W); None means a square grid (L a perfect square).
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        (N, C, H, W) (unbatched: (C, H, W)) in the patches' dtype and kind, or ``out``.
+
     >>> x = np.arange(32.0).reshape(2, 4, 4)
     >>> bool((foveal.nn.unpatchify(foveal.nn.patchify(x, 2), 2, (4, 4)) == x).all())
     True

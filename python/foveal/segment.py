@@ -35,7 +35,19 @@ FLOAT_DTYPES = ("float32", "float64")
 
 
 class KMeansResult(NamedTuple):
-    """What :func:`kmeans` returns."""
+    """What :func:`kmeans` returns: the fitted attributes of ``sklearn.cluster.KMeans``
+    (``cluster_centers_``, ``labels_``, ``inertia_``, ``n_iter_``) as a named tuple.
+
+    Fields:
+        centers: (k, d) array of the data's dtype, in the data's kind.
+        labels: (n,) int32 array, each point's center, in the data's kind.
+        inertia: the sum of the weighted squared distances to the assigned centers (float).
+        n_iter: the Lloyd iterations of the best run (int).
+
+    >>> r = foveal.kmeans(np.array([[0.0], [2.0]]), 1, init=np.array([[0.0]]))
+    >>> r.centers, r.labels, r.inertia, r.n_iter  # scikit-learn's n_iter_ is 2 as well
+    (array([[1.]]), array([0, 0], dtype=int32), 2.0, 2)
+    """
 
     centers: Any  # (k, d), the data's dtype, in the data's kind
     labels: Any  # (n,) int32, in the data's kind
@@ -236,19 +248,30 @@ def kmeans(
     seed: int | None = None,
     sample_weight: Array | None = None,
 ) -> KMeansResult:
-    """k-means clustering by Lloyd's algorithm, with ``sklearn.cluster.KMeans(algorithm=
-    "lloyd")``'s numbers for the same initial centers.
+    """k-means clustering by Lloyd's algorithm, with ``sklearn.cluster.KMeans(algorithm="lloyd")``'s
+    numbers for the same initial centers.
 
-    ``data`` (n, d) (or (n,)) float32 or float64, finite; ``k`` clusters, 1 <= k <= n.
-    ``init``: "k-means++" (greedy, as scikit-learn), "random" (k distinct points) or a (k, d)
-    array of initial centers (then ``n_init`` must be 1). Iterations stop when the labels no
-    longer change, when the centers' total squared shift is at most ``tol`` times the data's
-    mean variance, or after ``max_iter``; empty clusters take the points farthest from their
-    centers. The best of ``n_init`` runs by inertia is returned, as a :class:`KMeansResult`
-    (centers, labels int32, inertia, n_iter). ``seed`` (int or None) drives the initialisation;
-    a run is deterministic for a seed and a thread count.
+    Iterations stop when the labels no longer change, when the centers' total squared shift is
+    at most ``tol`` times the data's mean variance, or after ``max_iter``; empty clusters take the
+    points farthest from their centers. The best of ``n_init`` runs by inertia is returned.
 
-    >>> import foveal, numpy as np
+    Args:
+        data: (n, d) (or (n,)) float32 or float64 array, finite (NumPy, CuPy, torch or any
+            DLPack object).
+        k: the number of clusters, 1 <= k <= n.
+        init: "k-means++" (greedy, as scikit-learn), "random" (k distinct points) or a (k, d)
+            array of initial centers (then ``n_init`` must be 1).
+        n_init: how many runs from different initial centers, >= 1.
+        max_iter: the most Lloyd iterations of a run, >= 1.
+        tol: the relative tolerance on the centers' shift, >= 0.
+        seed: an int >= 0 or None; drives the initialisation (a run is deterministic for a seed
+            and a thread count).
+        sample_weight: None or n non-negative finite weights, not all 0.
+
+    Returns:
+        A :class:`KMeansResult` (centers (k, d) of the data's dtype, labels (n,) int32, inertia,
+        n_iter); the arrays in the data's kind.
+
     >>> x = np.concatenate([np.zeros((5, 2)), np.ones((5, 2)) * 4])
     >>> r = foveal.kmeans(x, 2, seed=0)
     >>> sorted(r.centers[:, 0].tolist()), r.inertia
@@ -312,10 +335,16 @@ def kmeans(
 
 
 def kmeans_predict(data: Array, centers: Array) -> Any:
-    """The index (int32) of each point's nearest center (ties: the lowest index), like
-    ``KMeans.predict``.
+    """The index of each point's nearest center (ties: the lowest index), as
+    ``sklearn.cluster.KMeans.predict``.
 
-    >>> import foveal, numpy as np
+    Args:
+        data: (n, d) (or (n,)) float32 or float64 array, finite.
+        centers: (k, d) array of the data's dtype, on the data's device.
+
+    Returns:
+        An (n,) int32 array in the data's kind.
+
     >>> foveal.kmeans_predict(np.array([[0.1], [0.9]]), np.array([[0.0], [1.0]]))
     array([0, 1], dtype=int32)
     """
@@ -333,12 +362,22 @@ def kmeans_predict(data: Array, centers: Array) -> Any:
 
 
 def segment_colors(image: Array, k: int, **kmeans_args: Any) -> tuple[Any, Any]:
-    """Colour quantization by k-means: (labels (H, W) int32, the image with each pixel replaced
-    by its cluster's center), for an (H, W, C) or (H, W) image of uint8, uint16, int16, float32
-    or float64. Pixels cluster as float32 vectors (float64 for float64 images); integer outputs
-    are rounded and clipped. ``kmeans_args`` go to :func:`kmeans`.
+    """Colour quantization by k-means: each pixel's colour vector clustered as
+    ``sklearn.cluster.KMeans`` would (see :func:`kmeans`), and replaced by its cluster's center.
 
-    >>> import foveal, numpy as np
+    Pixels cluster as float32 vectors (float64 for float64 images); integer outputs are rounded
+    and clipped to the dtype's range.
+
+    Args:
+        image: (H, W, C) or (H, W) array of uint8, uint16, int16, float32 or float64.
+        k: the number of colours.
+        kmeans_args: keyword arguments for :func:`kmeans` (init, n_init, max_iter, tol, seed,
+            sample_weight).
+
+    Returns:
+        ``(labels, quantized)``: (H, W) int32 labels and the image with each pixel replaced by
+        its center (the image's shape and dtype), both in the image's kind.
+
     >>> img = np.zeros((4, 4, 3), np.uint8); img[:, 2:] = 200
     >>> labels, quantized = foveal.segment_colors(img, 2, seed=0)
     >>> bool((quantized == img).all()), len(set(labels.ravel().tolist()))
