@@ -7,6 +7,9 @@ are refused. Array results come
 back in the caller's kind (NumPy for NumPy, torch for torch, CuPy for CuPy), which a return type
 cannot spell without importing the optional packages, so they are typed ``Any``.
 
+``ArrayOrList``: an ``Array`` or nested lists of numbers, for small arguments such as a
+filter's kernel or a contour's points.
+
 ``Size``: an int (used for both axes) or a (rows, cols) pair.
 
 ``DType``: an output dtype: a NumPy dtype, its name or scalar type, or a torch dtype (which
@@ -48,5 +51,4 @@ Array: TypeAlias = (
 )
 Size: TypeAlias = "SupportsIndex | tuple[SupportsIndex, SupportsIndex] | list[SupportsIndex]"
 DType: TypeAlias = Any
-# A small kernel or a list of points: an array, or nested lists of numbers.
 ArrayOrList: TypeAlias = "Array | Sequence[Any]"
