@@ -62,7 +62,9 @@ def _float(obj, fn: str, name: str, *, min_ndim: int = 1, ndims=None):
         raise ValueError(
             f"{fn}: {name} must have at least {min_ndim} dimensions, got shape {arr.shape}"
         )
-    return arr, kind
+    # A strided argument is copied once: NumPy's matrix products (the projections, the forms)
+    # round differently by memory layout, and a result must not depend on the layout.
+    return (_xp() if dsp.is_cupy(arr) else np).ascontiguousarray(arr), kind
 
 
 def _same(arr, ref, fn: str, name: str, ref_name: str):
