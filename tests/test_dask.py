@@ -392,3 +392,26 @@ def test_distributed_local_cluster(rng):
         np.testing.assert_array_equal(
             got.labels.compute(), foveal.kmeans(pts, 3, init=pts[:3]).labels
         )
+
+
+@pytest.mark.parametrize(
+    "module", ["", "._image", "._label", "._contours", "._frequency", "._kmeans", "._blocks"]
+)
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module("foveal.dask" + module)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    tests = finder.find(mod, mod.__name__, globs={"np": np, "foveal": foveal})
+    assert tests
+    for test in tests:
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+
+
+def test_every_public_function_documented():
+    for name in fd.__all__:
+        doc = getattr(fd, name).__doc__ or ""
+        assert ">>>" in doc, f"foveal.dask.{name} has no example"

@@ -25,7 +25,12 @@ _threads_per_task: int | None = None
 def set_threads_per_task(n: int | None) -> None:
     """foveal's CPU threads inside each Dask task; ``None`` (the default) chooses: the cores
     shared among the tasks that run at once (at least 1), so that Dask's parallelism over chunks
-    and foveal's inside a chunk do not oversubscribe the machine."""
+    and foveal's inside a chunk do not oversubscribe the machine. On a dask.distributed worker
+    the default is the machine's cores shared among the worker's threads.
+
+    >>> foveal.dask.set_threads_per_task(1)     # one core per chunk, Dask runs the chunks
+    >>> foveal.dask.set_threads_per_task(None)  # back to the default
+    """
     global _threads_per_task
     if n is not None:
         from .. import _validate as val

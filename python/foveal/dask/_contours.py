@@ -137,8 +137,20 @@ def _chunk_bounds(chunks):
 
 
 def find_contours(binary, mode="tree", method="simple", *, offset=(0, 0)):
-    """:func:`foveal.find_contours` on a 2-D Dask array: the same contours, points, order and
-    hierarchy as the in-memory call on the whole array. Returns NumPy results (computed)."""
+    """The borders of the regions of a Dask binary image, as :func:`foveal.find_contours`
+    (``cv2.findContours``): the same contours, points, order and hierarchy as the in-memory
+    call on the whole array, whatever the chunks.
+
+    binary: (H, W) Dask array of any image dtype or bool; mode "external", "list", "ccomp" or
+    "tree"; method "none" or "simple"; offset (dx, dy). Returns ``(contours, hierarchy)``
+    computed: a tuple of (n, 2) int32 NumPy arrays and an (N, 4) int32 array.
+
+    >>> import dask.array as da
+    >>> img = np.zeros((6, 6), np.uint8); img[1:5, 1:5] = 1; img[2:4, 2:4] = 0
+    >>> contours, hierarchy = foveal.dask.find_contours(da.from_array(img, chunks=3))
+    >>> contours[0].tolist(), hierarchy.tolist()
+    ([[1, 1], [1, 4], [4, 4], [4, 1]], [[-1, -1, 1, -1], [-1, -1, -1, 0]])
+    """
     import dask
 
     fn = "find_contours"

@@ -65,8 +65,21 @@ def _masked(block, h, w, low, high, kind, order, dt, block_info=None):
 
 
 def bandpass(image, low, high=None, *, kind="ideal", order=2):
-    """:func:`foveal.bandpass` on a Dask array (H, W) or (H, W, C): float32 (float64 for
-    float64 images), equal to the in-memory result to the FFTs' rounding."""
+    """Band-pass filtering of a Dask image, as :func:`foveal.bandpass` on the whole array
+    (the NumPy route fft2, mask, ifft2 gives the same numbers): the 2-D transform is taken
+    exactly, rows then columns, rechunking between them.
+
+    image: (H, W) or (H, W, C) Dask array of uint8, uint16, int16, float32 or float64; low,
+    high (cycles per image), kind "ideal", "gaussian" or "butterworth", order. Returns a lazy
+    float32 (float64 for float64 images) array, equal to the in-memory result to the FFTs'
+    rounding.
+
+    >>> import dask.array as da
+    >>> x = np.cos(2 * np.pi * 8 * np.arange(64) / 64)[None, :].repeat(64, 0)
+    >>> kept = foveal.dask.bandpass(da.from_array(x, chunks=20), 4, 12).compute()
+    >>> bool(np.abs(kept - x).max() < 1e-12)
+    True
+    """
     fn = "bandpass"
     arr = as_dask(image, fn)
     _bandpass_in_memory(sample(arr), low, high, kind=kind, order=order)
@@ -96,7 +109,15 @@ def _log_magnitude(x, dt):
 
 
 def spectrum(image):
-    """:func:`foveal.spectrum` on a Dask array: fftshift(log1p(|fft2(image)|)) per channel."""
+    """The centred log-magnitude spectrum of a Dask image, as :func:`foveal.spectrum`:
+    fftshift(log1p(|fft2(image)|)) per channel, float32 (float64 for float64 images), the
+    image's shape and chunks.
+
+    >>> import dask.array as da
+    >>> s = foveal.dask.spectrum(da.ones((4, 4), np.float32, chunks=2)).compute()
+    >>> bool(np.isclose(s[2, 2], np.log1p(16))), float(s[0, 0])
+    (True, 0.0)
+    """
     import dask.array as da
 
     fn = "spectrum"

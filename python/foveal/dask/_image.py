@@ -64,19 +64,44 @@ def _morphology(fn: str, op: str, image, kernel, anchor, iterations, border, bor
 
 
 def erode(image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0):
-    """:func:`foveal.erode` on a Dask array (H, W) or (H, W, C): the same numbers, chunk by
-    chunk with a halo of ``iterations`` times the kernel's reach."""
+    """Erosion of a Dask image, as :func:`foveal.erode` (``cv2.erode``'s numbers) on the
+    whole array: each chunk is eroded with a halo of ``iterations`` times the kernel's reach.
+
+    image: (H, W) or (H, W, C) Dask array of uint8, uint16, int16, float32, float64 or bool
+    (the channels are kept in one chunk). The other arguments are :func:`foveal.erode`'s.
+    Returns a lazy Dask array of the image's shape, dtype and chunks.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> foveal.dask.erode(img, 3).compute()[2, :4]
+    array([10, 10, 11, 12], dtype=uint8)
+    """
     return _morphology("erode", "erode", image, kernel, anchor, iterations, border, border_value)
 
 
 def dilate(image, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0):
-    """:func:`foveal.dilate` on a Dask array (H, W) or (H, W, C)."""
+    """Dilation of a Dask image, as :func:`foveal.dilate` (``cv2.dilate``'s numbers) on the
+    whole array; the arguments, shapes and dtypes are those of :func:`erode`.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> foveal.dask.dilate(img, 3).compute()[2, :4]
+    array([31, 32, 33, 34], dtype=uint8)
+    """
     return _morphology("dilate", "dilate", image, kernel, anchor, iterations, border, border_value)
 
 
 def morphology(image, op, kernel=3, *, anchor=None, iterations=1, border="default", border_value=0):
-    """:func:`foveal.morphology` on a Dask array; open, close, tophat and blackhat read twice
-    the reach of one erosion or dilation."""
+    """A morphological operation on a Dask image, as :func:`foveal.morphology`
+    (``cv2.morphologyEx``'s numbers): ``op`` "erode", "dilate", "open", "close", "gradient",
+    "tophat" or "blackhat"; open, close, tophat and blackhat read twice the reach of one
+    erosion or dilation. Shapes and dtypes as :func:`erode`.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> int(foveal.dask.morphology(img, "gradient", 3).max().compute())
+    22
+    """
     if not isinstance(op, str) or op.lower() not in _COMPOSITE_PASSES:
         _imgproc.morphology(np.zeros((1, 1), np.uint8), op)  # raises the in-memory error
     return _morphology(
@@ -94,7 +119,16 @@ def _filter_args(border, border_value, dtype):
 def filter2d(
     image, kernel, *, anchor=None, delta=0.0, border="reflect101", border_value=0, dtype=None
 ):
-    """:func:`foveal.filter2d` on a Dask array."""
+    """Correlation of a Dask image with ``kernel``, as :func:`foveal.filter2d`
+    (``cv2.filter2D``'s numbers) on the whole array; the halo is the kernel's extent around
+    its anchor. image: (H, W) or (H, W, C) of uint8, uint16, int16, float32 or float64; the
+    result has ``dtype`` (default the image's).
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> foveal.dask.filter2d(img, np.ones((1, 3)) / 3).compute()[0, :4]
+    array([1, 1, 2, 3], dtype=uint8)
+    """
     fn = "filter2d"
     arr = as_dask(image, fn)
     args = dict(anchor=anchor, delta=delta, **_filter_args(border, border_value, dtype))
@@ -119,7 +153,15 @@ def sep_filter2d(
     border_value=0,
     dtype=None,
 ):
-    """:func:`foveal.sep_filter2d` on a Dask array."""
+    """Separable correlation of a Dask image, as :func:`foveal.sep_filter2d`
+    (``cv2.sepFilter2D``'s numbers) on the whole array; arguments, shapes and dtypes as
+    :func:`filter2d`.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> foveal.dask.sep_filter2d(img, [0, 1, 0], [0, 1, 0], dtype="int16").compute()[1, 1]
+    np.int16(11)
+    """
     fn = "sep_filter2d"
     arr = as_dask(image, fn)
     args = dict(anchor=anchor, delta=delta, **_filter_args(border, border_value, dtype))
@@ -145,7 +187,14 @@ def box_filter(
     border_value=0,
     dtype=None,
 ):
-    """:func:`foveal.box_filter` on a Dask array."""
+    """Box mean (or sum) of a Dask image, as :func:`foveal.box_filter` (``cv2.boxFilter``'s
+    numbers) on the whole array; arguments, shapes and dtypes as :func:`filter2d`.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> int(foveal.dask.box_filter(img, 3).compute()[4, 4])
+    44
+    """
     fn = "box_filter"
     arr = as_dask(image, fn)
     args = dict(normalize=normalize, anchor=anchor, **_filter_args(border, border_value, dtype))
@@ -160,7 +209,16 @@ def box_filter(
 
 
 def gaussian_blur(image, ksize, sigma=0.0, *, sigma_y=None, border="reflect101", border_value=0):
-    """:func:`foveal.gaussian_blur` on a Dask array."""
+    """Gaussian smoothing of a Dask image, as :func:`foveal.gaussian_blur`
+    (``cv2.GaussianBlur``'s kernels) on the whole array; a ``ksize`` of 0 is derived from
+    sigma. image: (H, W) or (H, W, C) of uint8, uint16, int16, float32 or float64, result of
+    the image's dtype.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> int(foveal.dask.gaussian_blur(img, 5, 1.0).compute()[4, 4])
+    44
+    """
     fn = "gaussian_blur"
     arr = as_dask(image, fn)
 
@@ -197,12 +255,27 @@ def sobel(
     border_value=0,
     dtype=None,
 ):
-    """:func:`foveal.sobel` on a Dask array."""
+    """The (dx, dy) derivative of a Dask image, as :func:`foveal.sobel` (``cv2.Sobel``'s
+    numbers) on the whole array; ksize 1, 3, 5, 7 or -1 (Scharr). image: (H, W) or (H, W, C);
+    the result is float32 (float64 for float64 images) unless ``dtype`` says otherwise.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> float(foveal.dask.sobel(img, 1, 0).compute()[4, 4])
+    8.0
+    """
     return _sobel("sobel", image, dx, dy, ksize, scale, delta, border, border_value, dtype)
 
 
 def scharr(image, dx, dy, *, scale=1.0, delta=0.0, border="reflect101", border_value=0, dtype=None):
-    """:func:`foveal.scharr` on a Dask array."""
+    """The Scharr derivative of a Dask image, as :func:`foveal.scharr` (``cv2.Scharr``):
+    :func:`sobel` with ksize -1.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> float(foveal.dask.scharr(img, 0, 1).compute()[4, 4])
+    320.0
+    """
     return _sobel("scharr", image, dx, dy, -1, scale, delta, border, border_value, dtype)
 
 
@@ -225,8 +298,16 @@ def _sobel(fn, image, dx, dy, ksize, scale, delta, border, border_value, dtype):
 
 
 def gradient(image, *, ksize=3, angle_in_degrees=False, border="reflect101", border_value=0):
-    """:func:`foveal.gradient` on a Dask array: (magnitude, angle), both computed in one pass
-    over each chunk."""
+    """Gradient magnitude and angle of a Dask image, as :func:`foveal.gradient` (two
+    ``cv2.Sobel`` calls and ``cv2.cartToPolar``): two lazy float32 (float64 for float64
+    images) arrays of the image's (H, W[, C]) shape, computed together in one pass per chunk.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> magnitude, angle = foveal.dask.gradient(img)
+    >>> round(float(magnitude.compute()[4, 4]), 2)
+    80.4
+    """
     fn = "gradient"
     arr = as_dask(image, fn)
     args = dict(ksize=ksize, angle_in_degrees=angle_in_degrees, border=border)
@@ -266,12 +347,28 @@ def _corner(fn: str, image, block_size, ksize, k, border):
 
 
 def harris(image, block_size=2, ksize=3, k=0.04, *, border="reflect101"):
-    """:func:`foveal.harris` on a Dask array (H, W)."""
+    """The Harris corner response of a Dask image, as :func:`foveal.harris`
+    (``cv2.cornerHarris``'s numbers) on the whole array. image: (H, W) of uint8, uint16,
+    int16, float32 or float64; the result is float32 (float64 for float64 images).
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> foveal.dask.harris(img).compute().shape
+    (8, 10)
+    """
     return _corner("harris", image, block_size, ksize, k, border)
 
 
 def min_eigen(image, block_size=3, ksize=3, *, border="reflect101"):
-    """:func:`foveal.min_eigen` on a Dask array (H, W)."""
+    """The Shi-Tomasi response (smaller eigenvalue) of a Dask image, as
+    :func:`foveal.min_eigen` (``cv2.cornerMinEigenVal``'s numbers) on the whole array; shapes
+    and dtypes as :func:`harris`.
+
+    >>> import dask.array as da
+    >>> img = da.from_array(np.arange(80, dtype=np.uint8).reshape(8, 10), chunks=(3, 4))
+    >>> bool(foveal.dask.min_eigen(img).compute().min() >= 0)
+    True
+    """
     return _corner("min_eigen", image, block_size, ksize, 0.0, border)
 
 

@@ -199,7 +199,15 @@ def kmeans(
     the result is the in-memory one. ``init="k-means++"`` runs greedy k-means++ on a uniform
     sample of at most 100,000 points (the whole data when smaller); ``"random"`` picks k
     distinct points. Returns a :class:`foveal.KMeansResult` whose centers are a NumPy array
-    and whose labels are a lazy Dask array (the assignment to the final centers).
+    and whose labels are a lazy Dask array (the assignment to the final centers). The other
+    arguments are :func:`foveal.kmeans`'s (``sklearn.cluster.KMeans(algorithm="lloyd")``'s
+    numbers for the same initial centers).
+
+    >>> import dask.array as da
+    >>> x = da.from_array(np.array([[0.0, 0], [0, 1], [10, 0], [10, 1]]), chunks=(3, 2))
+    >>> r = foveal.dask.kmeans(x, 2, init=np.array([[0.0, 0], [10, 0]]))
+    >>> r.centers.tolist(), r.labels.compute().tolist(), r.inertia
+    ([[0.0, 0.5], [10.0, 0.5]], [0, 0, 1, 1], 1.0)
     """
     import dask.array as da
 
@@ -260,7 +268,15 @@ def _labels(chunks: _Data, centers):
 
 
 def kmeans_predict(data, centers):
-    """:func:`foveal.kmeans_predict` on a Dask array of points: lazy int32 labels."""
+    """The nearest of ``centers`` for each point of a Dask array (n, d), as
+    :func:`foveal.kmeans_predict` (``KMeans.predict``): lazy int32 labels, ties to the lowest
+    index.
+
+    >>> import dask.array as da
+    >>> pts = da.from_array(np.array([[0.1], [0.9], [0.2]]), chunks=2)
+    >>> foveal.dask.kmeans_predict(pts, np.array([[0.0], [1.0]])).compute()
+    array([0, 1, 0], dtype=int32)
+    """
     fn = "kmeans_predict"
     x = _data(data, fn)
     c = np.ascontiguousarray(np.asarray(centers))
@@ -277,8 +293,17 @@ def kmeans_predict(data, centers):
 
 
 def segment_colors(image, k, **kmeans_args):
-    """:func:`foveal.segment_colors` on a Dask image (H, W) or (H, W, C): (labels (H, W) int32,
-    the quantized image), both lazy; the clustering runs when called."""
+    """Colour quantization of a Dask image by k-means, as :func:`foveal.segment_colors`:
+    (labels (H, W) int32, the image with each pixel replaced by its center), both lazy; the
+    clustering itself runs when this is called. image: (H, W) or (H, W, C) of uint8, uint16,
+    int16, float32 or float64; ``kmeans_args`` go to :func:`kmeans`.
+
+    >>> import dask.array as da
+    >>> img = np.zeros((4, 4, 3), np.uint8); img[:, 2:] = 200
+    >>> labels, quantized = foveal.dask.segment_colors(da.from_array(img, chunks=2), 2, seed=0)
+    >>> bool((quantized.compute() == img).all()), len(set(labels.compute().ravel().tolist()))
+    (True, 2)
+    """
     import dask.array as da
 
     from ..segment import segment_colors as in_memory

@@ -117,9 +117,19 @@ def label(binary, connectivity=8, *, return_stats=False):
     """:func:`foveal.label` on a 2-D Dask array: components that span chunks get one label,
     numbered in OpenCV's order as the in-memory call numbers them.
 
-    Returns ``(labels, count)`` as Dask arrays (int32 labels with ``binary``'s chunks, and a
-    0-d count); with ``return_stats``, ``(labels, count, stats, centroids)`` with the tables of
+    binary: (H, W) Dask array of any image dtype or bool (nonzero is foreground);
+    connectivity 8 or 4, as ``cv2.connectedComponentsWithStats``. Returns ``(labels, count)``
+    as Dask arrays (int32 labels with ``binary``'s chunks, and a 0-d count); with
+    ``return_stats``, ``(labels, count, stats, centroids)`` with the tables of
     :func:`foveal.component_stats` as Dask arrays of unknown length (``count + 1`` rows).
+
+    >>> import dask, dask.array as da
+    >>> img = da.from_array(np.eye(6, dtype=np.uint8), chunks=2)
+    >>> labels, count = foveal.dask.label(img)
+    >>> int(count.compute()), int(labels.max().compute())
+    (1, 1)
+    >>> int(foveal.dask.label(img, 4)[1].compute())
+    6
     """
     import dask.array as da
 
@@ -173,8 +183,16 @@ def _edges_finalize(components):
 
 
 def canny(image, low, high, *, ksize=3, l2gradient=False):
-    """:func:`foveal.canny` on a Dask array (H, W) or (H, W, C) uint8: the same edge map,
-    hysteresis included across chunks."""
+    """Canny edges of a Dask image, as :func:`foveal.canny` (``cv2.Canny``'s edge map, bit
+    for bit) on the whole array, hysteresis included across chunks.
+
+    image: (H, W) or (H, W, C) uint8 Dask array; returns a lazy uint8 (H, W) map of 0 and 255.
+
+    >>> import dask.array as da
+    >>> step = np.zeros((8, 8), np.uint8); step[:, 4:] = 200
+    >>> foveal.dask.canny(da.from_array(step, chunks=3), 50, 150).compute()[0]
+    array([  0,   0,   0, 255,   0,   0,   0,   0], dtype=uint8)
+    """
     fn = "canny"
     arr = as_dask(image, fn)
     _canny_in_memory(sample(arr), low, high, ksize=ksize, l2gradient=l2gradient)
