@@ -22,7 +22,10 @@ import foveal.nn as fnn
 import numpy as np
 import pytest
 
-SANITIZED = os.environ.get("FOVEAL_SANITIZED") == "1"
+# FOVEAL_SANITIZED=1 is set by .ci/sanitize.sh; an ASan preload says the same.
+SANITIZED = os.environ.get("FOVEAL_SANITIZED") == "1" or "libasan" in os.environ.get(
+    "LD_PRELOAD", ""
+)
 CALLS = 300 if SANITIZED else 10_000
 WARMUP = 200
 LIMIT_MB = 5.0
