@@ -4,9 +4,11 @@ foveal's GPU path allocates through CuPy (the CuPy fallbacks; the _cuda module h
 of its own yet), and CuPy's ``cupy.cuda.memory.OutOfMemoryError`` derives from MemoryError, so
 an allocation the device cannot satisfy must reach the caller as a MemoryError, never as a
 RuntimeError, a crash or a wrong result. Two ways to run out: a request no device can hold
-(terabytes), and a memory-pool limit just above the inputs, which makes the first large
-allocation of every function fail. The GPU tests skip without CuPy and a CUDA device; the
-host twin (a NumPy input) runs everywhere the kernel refuses to overcommit memory.
+(terabytes: a thousand 1x1 planes pooled up to 40000x40000 each, every plane under the
+2**31-value limit that the wrappers refuse with a ValueError), and a memory-pool limit just
+above the inputs, which makes the first large allocation of every function fail. The GPU tests
+skip without CuPy and a CUDA device; the host twin (a NumPy input) runs wherever the kernel
+refuses to overcommit memory.
 """
 
 from __future__ import annotations
@@ -38,8 +40,11 @@ SANITIZED = os.environ.get("FOVEAL_SANITIZED") == "1" or "libasan" in os.environ
 needs_gpu = pytest.mark.skipif(cp is None, reason="needs CuPy and a CUDA device")
 
 
+HUGE = (40000, 40000)  # 1.6e9 values a plane: under the wrappers' 2**31 limit
+
+
 def _overcommit_refuses_huge() -> bool:
-    """Whether a 4 TiB malloc fails at once (overcommit heuristic or strict), rather than
+    """Whether a 5.8 TiB malloc fails at once (overcommit heuristic or strict), rather than
     succeeding virtually and being killed later when touched."""
     try:
         with open("/proc/sys/vm/overcommit_memory") as fh:
@@ -48,13 +53,13 @@ def _overcommit_refuses_huge() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _overcommit_refuses_huge(), reason="the kernel may overcommit 4 TiB")
+@pytest.mark.skipif(not _overcommit_refuses_huge(), reason="the kernel may overcommit 5.8 TiB")
 @pytest.mark.skipif(SANITIZED, reason="ASan aborts on allocations past 1 TiB")
 def test_host_impossible_request_is_memory_error():
-    """The host twin of the device test below: a 4 TiB NumPy output is a MemoryError."""
-    x = np.ones((1, 1, 1, 1), np.float32)
+    """The host twin of the device test below: a 5.8 TiB NumPy output is a MemoryError."""
+    x = np.ones((1000, 1, 1, 1), np.float32)
     with pytest.raises(MemoryError):
-        fnn.adaptive_avg_pool2d(x, (1 << 20, 1 << 20))
+        fnn.adaptive_avg_pool2d(x, HUGE)
 
 
 @pytest.mark.gpu
@@ -66,12 +71,12 @@ def test_cupy_out_of_memory_is_a_memory_error():
 @pytest.mark.gpu
 @needs_gpu
 def test_impossible_request_is_memory_error():
-    """A 1x1 input pooled up to 2**20 x 2**20: a 4 TiB float32 output."""
-    x = cp.ones((1, 1, 1, 1), cp.float32)
+    """A thousand 1x1 planes pooled up to 40000x40000: a 5.8 TiB float32 output."""
+    x = cp.ones((1000, 1, 1, 1), cp.float32)
     with pytest.raises(MemoryError):
-        fnn.adaptive_avg_pool2d(x, (1 << 20, 1 << 20))
+        fnn.adaptive_avg_pool2d(x, HUGE)
     # the device is still usable afterwards
-    cp.testing.assert_array_equal(fnn.adaptive_avg_pool2d(x, 2), cp.ones((1, 1, 2, 2)))
+    cp.testing.assert_array_equal(fnn.adaptive_avg_pool2d(x, 2), cp.ones((1000, 1, 2, 2)))
 
 
 def _inputs():
