@@ -100,6 +100,34 @@ def sample(arr) -> np.ndarray:
 Reach = tuple[tuple[int, int], tuple[int, int]]
 
 
+def _segments(start: int, stop: int, edges: np.ndarray, size: int, periodic: bool):
+    """The pieces of the index range [start, stop) of an axis cut into chunks at ``edges``:
+    (chunk, first index in the chunk, last + 1, offset in the range). Indices outside the axis
+    wrap around when ``periodic``; otherwise the range must lie inside it."""
+    pieces = []
+    at = start
+    while at < stop:
+        index = at % size if periodic else at
+        chunk = int(np.searchsorted(edges, index, side="right")) - 1
+        chunk_stop = int(edges[chunk + 1])
+        take = min(stop - at, chunk_stop - index)
+        lo = index - int(edges[chunk])
+        pieces.append((chunk, lo, lo + take, at - start))
+        at += take
+    return pieces
+
+
+def _window_apply(block_fn, shape, dtype, copies, crop, *blocks):
+    """Assemble a chunk's window from the pieces of its neighbours (one copy), run
+    ``block_fn`` on it, and keep the chunk's own part of the result."""
+    window = np.empty(shape, dtype)
+    for n, rows, cols, at_y, at_x in copies:
+        src = blocks[n][rows[0] : rows[1], cols[0] : cols[1]]
+        window[at_y : at_y + src.shape[0], at_x : at_x + src.shape[1]] = src
+    (y0, y1), (x0, x1) = crop
+    return block_fn(window)[y0:y1, x0:x1]
+
+
 def halo_map(
     block_fn: Callable[[np.ndarray], np.ndarray],
     arr,
@@ -112,24 +140,52 @@ def halo_map(
     """``block_fn`` over the chunks of the (H, W[, C]) Dask array ``arr``, each grown by
     ``reach`` = ((top, bottom), (left, right)) (the rows and columns an output pixel reads
     above, below, left and right of itself) and trimmed back; ``periodic`` for the wrap border.
-    The channels of a 3-D image stay in one chunk; ``drop_channels`` for an (H, W) result."""
+    The channels of a 3-D image stay in one chunk; ``drop_channels`` for an (H, W) result.
+
+    Each output chunk is one task that copies its window straight out of the input chunks it
+    overlaps (its own and its neighbours', however many the reach spans) and keeps its own
+    part of the result: one copy per chunk, and the output has the input's chunks."""
+    import dask
+    import dask.array as da
+
     (top, bottom), (left, right) = reach
     if arr.ndim == 3:
         arr = arr.rechunk({2: -1})
-    if periodic:
-        dy, dx = max(top, bottom), max(left, right)
-        depth = {0: dy, 1: dx}
-        boundary = "periodic"
-    else:
-        depth = {0: (top, bottom), 1: (left, right)}
-        boundary = "none"
-    if arr.ndim == 3:
-        depth[2] = (0, 0) if not periodic else 0
+    h, w = arr.shape[:2]
+    rows_at = np.concatenate([[0], np.cumsum(arr.chunks[0])])
+    cols_at = np.concatenate([[0], np.cumsum(arr.chunks[1])])
+    blocks = arr.to_delayed().reshape(len(arr.chunks[0]), len(arr.chunks[1]))
+    tail = arr.shape[2:]
     fn = with_threads(block_fn, task_threads(arr.npartitions))
-    kwargs = {}
-    if drop_channels and arr.ndim == 3:
-        kwargs["drop_axis"] = 2
-    return arr.map_overlap(fn, depth=depth, boundary=boundary, dtype=dtype, **kwargs)
+    apply = dask.delayed(_window_apply, pure=True)
+    out_dtype = np.dtype(dtype)
+    keep_tail = () if drop_channels else tail
+    grid = []
+    for i in range(blocks.shape[0]):
+        row = []
+        r0, r1 = int(rows_at[i]), int(rows_at[i + 1])
+        y0 = r0 - top if periodic else max(0, r0 - top)
+        y1 = r1 + bottom if periodic else min(h, r1 + bottom)
+        row_pieces = _segments(y0, y1, rows_at, h, periodic)
+        for j in range(blocks.shape[1]):
+            c0, c1 = int(cols_at[j]), int(cols_at[j + 1])
+            x0 = c0 - left if periodic else max(0, c0 - left)
+            x1 = c1 + right if periodic else min(w, c1 + right)
+            col_pieces = _segments(x0, x1, cols_at, w, periodic)
+            needed: dict = {}
+            copies = []
+            for bi, ra, rb, at_y in row_pieces:
+                for bj, ca, cb, at_x in col_pieces:
+                    n = needed.setdefault((bi, bj), len(needed))
+                    copies.append((n, (ra, rb), (ca, cb), at_y, at_x))
+            sources = [blocks[bi, bj] for bi, bj in needed]
+            crop = ((r0 - y0, r1 - y0), (c0 - x0, c1 - x0))
+            task = apply(fn, (y1 - y0, x1 - x0, *tail), arr.dtype, copies, crop, *sources)
+            row.append(da.from_delayed(task, (r1 - r0, c1 - c0, *keep_tail), dtype=out_dtype))
+        grid.append(row)
+    if keep_tail:
+        grid = [[[piece] for piece in row] for row in grid]
+    return da.block(grid)
 
 
 def split_fields(packed, names: Sequence[str]):
