@@ -126,6 +126,7 @@ class OpInfo:
     empty_ok_axes: tuple[int, ...] = ()  # axes whose zero size gives a documented empty result
     out: str | None = None  # "array" or "pair" when the function takes out=
     wraps_kind: bool = True  # results come back as the caller's kind (torch for torch)
+    lists_ok: bool = False  # the main input may be a (nested) list (contours)
     na: dict = field(default_factory=dict)  # bad-input class -> why it does not apply
     variants: int = 1  # samples per (dtype, shape) in the fixed sweep
 

@@ -950,6 +950,7 @@ def gradient_errors(base: Sample) -> list[ErrorInput]:
             "out must have dtype",
             out=(np.empty(shape, np.int16), np.empty(shape, dt)),
         ),
+        tiny_image(base, ksize=7),
     ]
 
 

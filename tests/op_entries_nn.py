@@ -314,6 +314,9 @@ def _max_pool2d_torch(F, x, **kw):  # noqa: N803
 
 
 def pool_errors(base: Sample, *, dilation: bool = True, padding: bool = True):
+    plain = {"stride": 1, "ceil_mode": False}  # no padding or dilation to grow the input
+    plain.update({"padding": 0} if padding else {})
+    plain.update({"dilation": 1} if dilation else {})
     e = [
         *nn_errors_common(base),
         E("size", base, ValueError, "kernel_size", kernel_size=0),
@@ -326,7 +329,7 @@ def pool_errors(base: Sample, *, dilation: bool = True, padding: bool = True):
             ValueError,
             "output would be empty",
             kernel_size=(base.args[0].shape[-2] + 3, 1),
-            stride=1,
+            **plain,
         ),
     ]
     if padding:
@@ -1151,6 +1154,7 @@ ENTRIES = [
         errors=unpatchify_errors,
         arrays={0: "patches"},
         ranks=(2, 3),
+        empty_ok_axes=(0,),  # a batch of no patch sequences
         out="array",
         na={
             "kernel_too_large": "patches must tile the image exactly (size class)",

@@ -303,7 +303,6 @@ SEGMENT_COLORS = OpInfo(
     ref=ref_segment_colors,
     check=check_segment_colors,
     errors=segment_colors_errors,
-    dtype_message="image must be .* of uint8, uint16, int16, float32, float64",
     na={
         "shape_mismatch": "init shapes are kmeans's (tested there)",
         "kernel_too_large": "no window",
@@ -643,6 +642,7 @@ def measure_entry(name: str, flag: str | None, check) -> OpInfo:
         dtype_message="contour must hold integer or float values",
         empty_ok_axes=(0,),
         wraps_kind=False,
+        lists_ok=True,
         na=na,
     )
 
@@ -736,8 +736,9 @@ def anchor_draw_contours(s: Sample):
 
 
 def draw_contours_errors(base: Sample) -> list[ErrorInput]:
-    img, contours = base.args
+    img = base.args[0]
     pt = np.array([[0, 0], [2, 3]], np.int32)
+    base = Sample((img, [pt]), {"color": 7})  # the sampled index and hierarchy left out
     return [
         E("not_array", base, TypeError, "contours must be a list", args={1: pt}),
         E("size", base, ValueError, "index must be -1 or below", args={1: [pt]}, index=1),
@@ -763,14 +764,14 @@ def draw_contours_errors(base: Sample) -> list[ErrorInput]:
             "rank",
             base,
             ValueError,
-            "contours\\[0\\] must be an .n, 2.",
+            "contours\\[0\\] must be a.* .n, 2.",
             args={1: [np.ones((2, 3), np.int32)]},
         ),
         E(
             "size",
             base,
             ValueError,
-            "contours\\[0\\] has points beyond",
+            "contours\\[0\\] has points .*beyond",
             args={1: [np.array([[0, 0], [1 << 22, 5]], np.int64)]},
         ),
         E(

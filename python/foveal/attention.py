@@ -199,7 +199,9 @@ def scaled_dot_product_attention(
     if dsp.is_cupy(q):
         res = _fallbacks().sdpa(_xp(), q4, k4, v4, mask, bool(is_causal), sc)
         return dsp.deliver(kind, out, out_arr, res.reshape(shape))
-    overlap = out_arr is not None and any(np.may_share_memory(out_arr, a) for a in (q, k, v))
+    # the kernel reads the inputs (the mask too) while it writes out=: never the same memory
+    reads = (q, k, v) if mask is None else (q, k, v, mask)
+    overlap = out_arr is not None and any(np.may_share_memory(out_arr, a) for a in reads)
     direct = out_arr is not None and out_arr.flags.c_contiguous and not overlap
     dst = out_arr.reshape(b, hq, L, Ev) if direct else np.empty((b, hq, L, Ev), q.dtype)
     _core.scaled_dot_product_attention(

@@ -206,6 +206,8 @@ def _selected(n: int, index: int, hierarchy, max_level, fn: str) -> list[int] | 
     h = h.tolist()
     limit = np.iinfo(np.int32).max if max_level is None else max_level
     stack = [index] if index >= 0 else [i for i in range(n) if h[i][3] < 0]
+    if n and not stack:  # every contour has a parent: the parents go round in a cycle
+        raise ValueError(f"{fn}: hierarchy has a cycle of parents (no contour without one)")
     chosen, queued = [], set(stack)
     while stack:
         i = stack.pop()
@@ -321,20 +323,35 @@ def draw_contours(
     rgb = _color(color, channels, arr.dtype, fn)
 
     chosen = _selected(n, index, hierarchy, max_level, fn)
-    # find_contours's arrays go to C++ as they are; anything else is converted first.
+    # Every chosen contour is checked here, before out= is written (an error must leave it as
+    # it was); find_contours's arrays go to C++ as they are, anything else is converted.
     items = list(contours)
     for i in range(n) if chosen is None else chosen:
         c = items[i]
-        if not (type(c) is np.ndarray and c.dtype == np.int32 and c.flags.c_contiguous):
-            pts = _points(c, fn, f"contours[{i}]", integer=True)
-            if pts.size and np.abs(pts.astype(np.int64)).max() > _MAX_COORD:
-                raise ValueError(f"{fn}: contours[{i}] has points beyond +-{_MAX_COORD}")
-            items[i] = np.ascontiguousarray(pts, dtype=np.int32)
+        fast = type(c) is np.ndarray and c.dtype == np.int32 and c.flags.c_contiguous
+        if not fast or not (c.ndim == 2 and c.shape[1] == 2 or c.shape[1:] == (1, 2)):
+            c = _points(c, fn, f"contours[{i}]", integer=True)
+        if c.size:
+            xy = c.reshape(-1, 2)
+            lo = xy.min(axis=0).astype(np.int64) + (dx, dy)
+            hi = xy.max(axis=0).astype(np.int64) + (dx, dy)
+            if lo.min() < -_MAX_COORD or hi.max() > _MAX_COORD:
+                raise ValueError(
+                    f"{fn}: contours[{i}] has points (with offset) beyond +-{_MAX_COORD}"
+                )
+        items[i] = np.ascontiguousarray(c, dtype=np.int32)
 
     out_arr, target = dsp.output(fn, arr, arr.dtype, out)
     host = arr.get() if dsp.is_cupy(arr) else arr
     canvas = target if target is not None else np.empty(host.shape, host.dtype)
-    if canvas is not out_arr or not np.shares_memory(canvas, host):
+    # out= may be the image itself, which then holds it already; any other out= that shares
+    # memory with the image (a shifted view, say) is not the image: copy (NumPy buffers the
+    # overlap)
+    in_place = canvas is out_arr and (canvas.ctypes.data, canvas.strides) == (
+        host.ctypes.data,
+        host.strides,
+    )
+    if not in_place:
         canvas[...] = host
     _core.draw_contours(canvas, items, chosen, rgb, thickness, dx, dy)
     result = dsp._cupy().asarray(canvas) if dsp.is_cupy(arr) else canvas

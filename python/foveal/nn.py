@@ -502,11 +502,19 @@ def _adaptive_size(t: _Tensor, output_size: int | tuple[int | None, int | None])
             size if v is None else val.as_int(v, t.fn, "output_size", minimum=1, maximum=_MAX_SIZE)
             for v, size in zip(output_size, (h, w), strict=True)
         ]
-        return sizes[0], sizes[1]
+        return _plane_size(t, sizes[0], sizes[1])
     if not isinstance(output_size, numbers.Integral) and output_size is not None:
         val.as_int(output_size, t.fn, "output_size")  # raises the TypeError
     v = val.as_int(output_size, t.fn, "output_size", minimum=1, maximum=_MAX_SIZE)
-    return v, v
+    return _plane_size(t, v, v)
+
+
+def _plane_size(t: _Tensor, oh: int, ow: int) -> tuple[int, int]:
+    """(oh, ow), refused before any allocation when one output plane would hold 2**31 values
+    or more (NumPy's own "array is too big" would not name the argument)."""
+    if oh * ow >= _MAX_SIZE:
+        raise ValueError(f"{t.fn}: output_size {oh}x{ow} is too large (a plane of 2**31 or more)")
+    return oh, ow
 
 
 def adaptive_avg_pool2d(

@@ -385,17 +385,18 @@ def segment_colors(image: Array, k: int, **kmeans_args: Any) -> tuple[Any, Any]:
     """
     fn = "segment_colors"
     arr, kind = dsp.to_array(image, fn, "image", val.IMAGE_DTYPES)
-    if arr.dtype.name not in val.IMAGE_DTYPES or arr.ndim not in (2, 3):
-        raise TypeError(
-            f"{fn}: image must be (H, W) or (H, W, C) of {', '.join(val.IMAGE_DTYPES)}, got "
-            f"{arr.dtype} shape {tuple(arr.shape)}"
-        )
+    val.check_image(arr, fn, "image", val.IMAGE_DTYPES)  # TypeError for dtypes, ValueError else
     xp = _xp_of(arr)
     h, w_ = arr.shape[:2]
     channels = arr.shape[2] if arr.ndim == 3 else 1
     work = np.float64 if arr.dtype == np.float64 else np.float32
     pixels = xp.ascontiguousarray(arr.reshape(h * w_, channels), dtype=work)
-    result = kmeans(pixels, k, **kmeans_args)
+    try:
+        result = kmeans(pixels, k, **kmeans_args)
+    except (TypeError, ValueError) as exc:  # kmeans's checks, in this function's name
+        if not str(exc).startswith("kmeans:"):
+            raise
+        raise type(exc)(fn + str(exc)[len("kmeans") :]) from None
     centers, labels = result.centers, result.labels
     if kind.name == "torch":  # kmeans wrapped them; work on the arrays
         centers = dsp.to_array(centers, fn, "centers")[0]
