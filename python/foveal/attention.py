@@ -104,23 +104,31 @@ def scaled_dot_product_attention(
     *,
     out: Array | None = None,
 ) -> Any:
-    """Scaled dot-product attention like ``torch.nn.functional.scaled_dot_product_attention``.
-
-    ``query`` (..., L, E), ``key`` (..., S, E), ``value`` (..., S, Ev) with equal leading
-    dimensions (with ``enable_gqa``, the head dimension -3 of key and value may be a divisor of
-    the query's: query head h reads key/value head h // (Hq // Hkv)). Returns (..., L, Ev):
-    softmax(query @ key^T * scale + mask) @ value, scale defaulting to 1/sqrt(E).
-
-    ``attn_mask``, broadcastable to (..., L, S): bool (True: the key takes part) or float
-    (added to the scaled scores). ``is_causal``: query i sees keys j <= i (top-left aligned
-    when L != S, as torch); not together with ``attn_mask``. Rows none of whose keys take part
-    give zeros (as torch's CPU kernel). ``dropout_p`` must be 0 (dropout is not implemented).
+    """Scaled dot-product attention, as ``torch.nn.functional.scaled_dot_product_attention``:
+    softmax(query @ key^T * scale + mask) @ value.
 
     Fused: tiles of 48 queries against tiles of 128 keys with an online softmax, register-tiled
     products per instruction set, threads over batches, heads and query tiles; causal tiles
     above the diagonal are skipped. Memory O(L*E + S*E), never O(L*S).
 
-    >>> import foveal, numpy as np
+    Args:
+        query: (..., L, E), float32 or float64 (NumPy, CuPy, torch or any DLPack object).
+        key: (..., S, E), the query's dtype and device, the same leading dimensions.
+        value: (..., S, Ev), likewise.
+        attn_mask: None, or broadcastable to (..., L, S): bool (True: the key takes part) or
+            float of the query's dtype (added to the scaled scores).
+        dropout_p: must be 0 (dropout is not implemented).
+        is_causal: query i sees keys j <= i (top-left aligned when L != S, as torch); not
+            together with ``attn_mask``.
+        scale: the factor on the scores; None means 1/sqrt(E).
+        enable_gqa: grouped-query attention: the head dimension -3 of key and value may divide
+            the query's, query head h reading key/value head h // (Hq // Hkv).
+        out: an array of the result's shape and dtype to write to.
+
+    Returns:
+        (..., L, Ev) in the query's dtype and kind, or ``out``. Rows none of whose keys take
+        part give zeros (as torch's CPU kernel).
+
     >>> q = np.eye(2, 3)[None]; k = np.eye(2, 3)[None]; v = np.array([[[1.0, 0.0], [0.0, 1.0]]])
     >>> foveal.nn.scaled_dot_product_attention(q, k, v, scale=100.0).round(6)
     array([[[1., 0.],
@@ -272,27 +280,38 @@ def multi_head_attention(
     """Multi-head attention with the numbers of ``torch.nn.MultiheadAttention(batch_first=True)``
     (no dropout).
 
-    ``query`` (N, L, D), ``key`` and ``value`` (N, S, D) (or unbatched (L, D), (S, D));
-    ``in_proj_weight`` (3D, D) and ``in_proj_bias`` (3D,) or None project to queries, keys and
-    values, split into ``num_heads`` heads of D / num_heads; ``out_proj_weight`` (D, D) and
-    ``out_proj_bias`` (D,) or None project the joined heads. ``attn_mask`` (L, S) or
-    (N * num_heads, L, S) and ``key_padding_mask`` (N, S) follow torch's convention: bool True
-    means *masked out*, floats are added to the scores. ``is_causal`` is torch's hint that
-    ``attn_mask`` is causal: it requires attn_mask, and, as in torch, without a
-    key_padding_mask or need_weights the causal mask is applied in its place. Returns
-    ``(output (N, L, D), weights)``, weights averaged over the heads (N, L, S) when
-    ``need_weights``, else None.
+    The inputs are projected by ``in_proj_weight`` to queries, keys and values, split into
+    ``num_heads`` heads of D / num_heads, attended by foveal's fused
+    :func:`scaled_dot_product_attention` (rows with every key masked give zeros, as in torch),
+    joined and projected by ``out_proj_weight``; with ``need_weights`` the scores are formed
+    explicitly (rows with every key masked give NaN, as in torch).
 
-    The heads run foveal's fused :func:`scaled_dot_product_attention` (rows with every key
-    masked give zeros, as in torch); with ``need_weights`` the scores are formed explicitly
-    (rows with every key masked give NaN, as in torch).
+    Args:
+        query: (N, L, D) or unbatched (L, D), float32 or float64.
+        key: (N, S, D) or (S, D), the query's dtype and device.
+        value: (N, S, D) or (S, D), likewise.
+        num_heads: the number of heads; it divides D.
+        in_proj_weight: (3D, D), the query, key and value projections stacked.
+        in_proj_bias: (3D,) or None.
+        out_proj_weight: (D, D).
+        out_proj_bias: (D,) or None.
+        attn_mask: None, (L, S) or (N * num_heads, L, S): bool True means *masked out* (torch's
+            convention), floats are added to the scores.
+        key_padding_mask: None or (N, S) (unbatched: (S,)), bool True = masked out, or float.
+        is_causal: torch's hint that ``attn_mask`` is causal: it requires attn_mask, and, as in
+            torch, without a key_padding_mask or need_weights the causal mask is applied in its
+            place.
+        need_weights: also return the attention weights averaged over the heads.
 
-    >>> import foveal, numpy as np
+    Returns:
+        ``(output, weights)``: output (N, L, D) (unbatched: (L, D)) in the query's dtype and
+        kind; weights (N, L, S) when ``need_weights``, else None.
+
     >>> x = np.random.default_rng(0).standard_normal((2, 5, 8))
     >>> w = np.random.default_rng(1).standard_normal((24, 8)) / 3
-    >>> out, _ = foveal.nn.multi_head_attention(x, x, x, 2, w, None, np.eye(8), None)
-    >>> out.shape
-    (2, 5, 8)
+    >>> out, weights = foveal.nn.multi_head_attention(x, x, x, 2, w, None, np.eye(8), None)
+    >>> out.shape, weights
+    ((2, 5, 8), None)
     """
     fn = "multi_head_attention"
     q, kind = _float(query, fn, "query", ndims=(2, 3))
@@ -442,16 +461,23 @@ def additive_attention(
     v: Array,
     mask: Array | None = None,
 ) -> tuple[Any, Any]:
-    """Additive (Bahdanau) attention: ``score[n, s] = v . tanh(w_query @ query[n] +
-    w_key @ keys[n, s])``, weights the softmax of the scores over the keys, context the
-    weighted sum of the values.
+    """Additive attention (Bahdanau et al., 2015): ``score[n, s] = v . tanh(w_query @ query[n] +
+    w_key @ keys[n, s])``, weights the softmax of the scores over the keys, context the weighted
+    sum of the values. The same numbers as ``foveal.reference.attention.additive_attention``.
 
-    ``query`` (N, Dq) (or (Dq,)), ``keys`` (N, S, Dk), ``values`` (N, S, Dv), ``w_query``
-    (H, Dq), ``w_key`` (H, Dk), ``v`` (H,), ``mask`` (N, S) bool (True: the key takes part)
-    or None. Returns ``(context (N, Dv), weights (N, S))``; a query whose keys are all masked
-    gets weights 0 and context 0.
+    Args:
+        query: (N, Dq) or one query (Dq,), float32 or float64.
+        keys: (N, S, Dk) (one query: (S, Dk)), the query's dtype and device.
+        values: (N, S, Dv) (one query: (S, Dv)).
+        w_query: (H, Dq).
+        w_key: (H, Dk).
+        v: (H,).
+        mask: None or bool (N, S) (one query: (S,)), True where the key takes part.
 
-    >>> import foveal, numpy as np
+    Returns:
+        ``(context (N, Dv), weights (N, S))`` (one query: (Dv,), (S,)) in the query's dtype and
+        kind; a query whose keys are all masked gets weights 0 and context 0.
+
     >>> ctx, w = foveal.nn.additive_attention(np.ones(2), np.ones((3, 2)), np.eye(3),
     ...                                       np.eye(2), np.eye(2), np.ones(2))
     >>> w
@@ -480,14 +506,21 @@ def luong_attention(
     v: Array | None = None,
     mask: Array | None = None,
 ) -> tuple[Any, Any]:
-    """Multiplicative (Luong) attention: ``score[n, s]`` is ``keys[n, s] . query[n]``
-    ("dot"), ``keys[n, s] . (weight @ query[n])`` ("general", ``weight`` (Dk, Dq)) or
-    ``v . tanh(weight @ [query[n]; keys[n, s]])`` ("concat", ``weight`` (H, Dq + Dk),
-    ``v`` (H,)); weights the softmax over the keys, context the weighted sum of the values.
+    """Multiplicative attention (Luong et al., 2015): ``score[n, s]`` is ``keys[n, s] . query[n]``
+    ("dot"), ``keys[n, s] . (weight @ query[n])`` ("general") or ``v . tanh(weight @ [query[n];
+    keys[n, s]])`` ("concat"); weights the softmax over the keys, context the weighted sum of the
+    values. The same numbers as ``foveal.reference.attention.luong_attention``.
 
-    Shapes and ``mask`` as :func:`additive_attention`. Returns ``(context, weights)``.
+    Args:
+        query, keys, values, mask: as :func:`additive_attention`.
+        score: "dot" (Dk == Dq), "general" or "concat".
+        weight: (Dk, Dq) for "general", (H, Dq + Dk) for "concat", else unused.
+        v: (H,) for "concat", else unused.
 
-    >>> import foveal, numpy as np
+    Returns:
+        ``(context (N, Dv), weights (N, S))`` (one query: (Dv,), (S,)) in the query's dtype and
+        kind; a query whose keys are all masked gets weights 0 and context 0.
+
     >>> ctx, w = foveal.nn.luong_attention(np.array([0.0, 50.0]), np.eye(2), np.eye(2))
     >>> ctx.round(6)
     array([0., 1.])
@@ -521,13 +554,20 @@ def self_attentive_pooling(
     hidden: Array, w_s1: Array, w_s2: Array, mask: Array | None = None
 ) -> tuple[Any, Any, Any]:
     """Structured self-attentive sentence embedding (Lin et al., 2017):
-    ``A = softmax(w_s2 @ tanh(w_s1 @ H^T))`` over the T steps, ``M = A @ H`` and the
-    redundancy penalty ``||A A^T - I||_F^2``.
+    ``A = softmax(w_s2 @ tanh(w_s1 @ H^T))`` over the T steps, ``M = A @ H`` and the redundancy
+    penalty ``||A A^T - I||_F^2``. The same numbers as
+    ``foveal.reference.attention.self_attentive_pooling``.
 
-    ``hidden`` (N, T, D) (or (T, D)), ``w_s1`` (Da, D), ``w_s2`` (R, Da), ``mask`` (N, T) bool
-    (True: the step takes part) or None. Returns ``(M (N, R, D), A (N, R, T), penalty (N,))``.
+    Args:
+        hidden: H, (N, T, D) or one sequence (T, D), float32 or float64.
+        w_s1: (Da, D), the hidden's dtype and device.
+        w_s2: (R, Da): R attention hops.
+        mask: None or bool (N, T) (one sequence: (T,)), True where the step takes part.
 
-    >>> import foveal, numpy as np
+    Returns:
+        ``(M (N, R, D), A (N, R, T), penalty (N,))`` (one sequence: (R, D), (R, T) and a 0-d
+        array) in the hidden's dtype and kind.
+
     >>> m, a, p = foveal.nn.self_attentive_pooling(np.eye(3), np.eye(3), np.zeros((2, 3)))
     >>> a.round(4), float(p.round(4))
     (array([[0.3333, 0.3333, 0.3333],
