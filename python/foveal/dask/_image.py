@@ -138,8 +138,9 @@ def filter2d(
         return _filters.filter2d(im, k, **args)
 
     out = call(sample(arr))
-    ay, ax = _filters._anchor(anchor, *k.shape, fn)
-    return _run(call, arr, _window_reach(*k.shape, ay, ax), _border(border, fn), out.dtype)
+    kh, kw = k.shape
+    ay, ax = _filters._anchor(anchor, kh, kw, fn)
+    return _run(call, arr, _window_reach(kh, kw, ay, ax), _border(border, fn), out.dtype)
 
 
 def sep_filter2d(
@@ -322,7 +323,8 @@ def gradient(image, *, ksize=3, angle_in_degrees=False, border="reflect101", bor
         return both
 
     reach = _square_reach(_derivative_reach(int(ksize)))
-    return split_fields(_run(call, arr, reach, _border(border, fn), packed), packed.names)
+    names = ("magnitude", "angle")
+    return split_fields(_run(call, arr, reach, _border(border, fn), packed), names)
 
 
 # ------------------------------------------------------------------------------------ corners

@@ -251,12 +251,13 @@ def kmeans(
     tol_abs = variance * tol
 
     chunks = _Data(x, w)
-    best = None
+    best: tuple | None = None
     for _ in range(n_init):
         centers = np.ascontiguousarray(_initial(chunks.x, w, k, init, rng, fn))
         run = _lloyd(chunks, centers, max_iter, tol_abs, fn)
         if best is None or run[1] < best[1]:
             best = run
+    assert best is not None  # n_init >= 1
     centers, inertia, n_iter, _ = best
     labels = _labels(chunks, centers)
     return KMeansResult(centers, labels, float(inertia), n_iter)
