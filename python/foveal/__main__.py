@@ -1,6 +1,7 @@
 """``python -m foveal``: a demo and quick benchmark of every family built so far.
 
     python -m foveal [IMAGE] [--size HxW] [--repeat N] [--threads N] [--plot out.png] [--quick]
+    python -m foveal bench [--family F] [--quick] ...      (the benchmark suites: foveal._bench)
 
 It runs each demo case on a deterministic synthetic scene (or on IMAGE), checks every result
 against ``foveal.reference`` (exactly, or to the case's tolerance where it has one) and prints,
@@ -624,6 +625,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog="python -m foveal",
         description="Run every foveal kernel on a synthetic scene or an image, check each "
         "result against the NumPy reference exactly, and time both.",
+        epilog="python -m foveal bench --help: the pytest-benchmark suites against NumPy and "
+        "the anchor libraries.",
     )
     p.add_argument("image", nargs="?", help="an image file (default: a synthetic scene)")
     p.add_argument(
@@ -647,6 +650,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:
+        from foveal import _bench
+
+        return _bench.main(argv[1:])
     args = parse_args(argv)
     start = time.perf_counter()
     try:
