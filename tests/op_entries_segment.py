@@ -47,22 +47,34 @@ KMEANS_SHAPES = (
 )
 
 
-def blobs(p: Picker, n: int, d: int, k: int, dtype) -> np.ndarray:
-    """Points around k centers 20 apart on a grid, spread 1: no point near a boundary between
-    two blobs, so float32 rounding cannot decide an assignment there."""
+def blobs(p: Picker, n: int, d: int, k: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(points, blob of each): k blobs of spread 1 (each with a point) around distinct centers
+    20 apart on a grid near the origin."""
     rng = p.rng()
-    centers = rng.integers(-3, 4, (k, d)) * 20.0
-    which = rng.integers(0, k, n)
-    return (centers[which] + rng.standard_normal((n, d))).astype(dtype)
+    reach = 3 if d > 1 else max(3, k)
+    centers = rng.integers(-reach, reach + 1, (k, d))
+    while len(np.unique(centers, axis=0)) < k:
+        centers = rng.integers(-reach, reach + 1, (k, d))
+    which = rng.permutation(np.resize(np.arange(k), n))
+    return (centers[which] * 20.0 + rng.standard_normal((n, d))).astype(dtype), which
 
 
 def make_kmeans(p: Picker, dtype: str, shape) -> Sample:
+    """Blobs and one initial center in each: every point lies far from the boundary between
+    two clusters. (foveal computes float32 distances as |x|^2 - 2 x.c + |c|^2 in float32,
+    as scikit-learn does, which can pick a center up to eps |x|^2 farther than the nearest:
+    a point near a boundary would follow float32 rounding, and the reference computes in
+    float64. Splitting a blob is test_segment's.)"""
     n, d, k = shape
-    x = blobs(p, n, d, max(1, k - p.integer(0, 2)), dtype)
-    init = x[p.rng().choice(n, k, replace=False)].copy()
+    x, which = blobs(p, n, d, k, dtype)
+    rng = p.rng()
+    init = np.stack([x[rng.choice(np.flatnonzero(which == j))] for j in range(k)])
     kw: dict = {"init": init, "tol": p.choice((0.0, 1e-4)), "max_iter": p.choice((300, 2, 1))}
     if p.coin(0.3):
-        kw["sample_weight"] = p.rng().uniform(0.2, 2.0, n).astype(dtype)
+        # powers of two: w x is exact in float32, as the few-centers path computes it (its
+        # float32 block sums would move a one-point cluster's center by an ulp, and with
+        # tol_abs 0 the iteration count would then hang on that rounding)
+        kw["sample_weight"] = 2.0 ** rng.integers(-2, 3, n).astype(dtype)
     data = x[:, 0] if d == 1 and p.coin(0.3) else x
     return Sample((data, k), kw)
 
@@ -243,22 +255,23 @@ KMEANS_PREDICT = OpInfo(
 
 
 def make_segment_colors(p: Picker, dtype: str, shape) -> Sample:
-    """A palette image with a little noise; init from k of its pixels."""
+    """A palette image with a little noise (std 1), every colour present, colours at least 30
+    apart, and the palette as the initial centers: every pixel lies far from the boundary
+    between two clusters, so the float32 and float64 distances agree on each assignment."""
     rng = p.rng()
     c = shape[2] if len(shape) == 3 else 1
-    k = p.integer(1, 4)
-    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
-    lo, hi = (0.0, 250.0) if info is None else (max(info.min, -200), min(info.max, 250))
-    palette = rng.uniform(lo, hi, (k, c))
-    which = rng.integers(0, k, shape[:2])
+    k = min(p.integer(1, 4), shape[0] * shape[1])
+    lo = -180 if dtype in ("int16", "float32", "float64") else 30
+    levels = np.arange(lo, 250, 30, dtype=np.float64)
+    palette = levels[rng.integers(0, len(levels), (k, c))]
+    palette[:, 0] = levels[rng.choice(len(levels), k, replace=False)]  # distinct colours
+    which = rng.permutation(np.resize(np.arange(k), shape[0] * shape[1])).reshape(shape[:2])
     img = palette[which] + rng.normal(0, 1.0, (*shape[:2], c))
-    if info is not None:
-        img = np.clip(np.rint(img), info.min, info.max)
+    if np.dtype(dtype).kind in "iu":
+        img = np.rint(img)
     img = img.astype(dtype).reshape(shape)
-    pixels = img.reshape(-1, c)
-    init = pixels[rng.choice(len(pixels), min(k, len(pixels)), replace=False)]
     work = np.float64 if dtype == "float64" else np.float32
-    return Sample((img, len(init)), {"init": init.astype(work), "max_iter": p.choice((300, 1))})
+    return Sample((img, k), {"init": palette.astype(work), "max_iter": p.choice((300, 2, 1))})
 
 
 def ref_segment_colors(s: Sample) -> dict:

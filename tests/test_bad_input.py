@@ -455,3 +455,32 @@ def test_adaptive_pool_refuses_output_planes_past_2_to_31(size):
     for fn in (fnn.adaptive_avg_pool2d, fnn.adaptive_max_pool2d):
         with pytest.raises(ValueError, match="output_size"):
             fn(x, size)
+
+
+def _available_bytes() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        return int(info["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return 0
+
+
+@pytest.mark.parametrize("fn", ["erode", "box_filter"])
+def test_element_count_past_2_to_31(thorough, fn):
+    """A uint8 image of 2**31 + 2**16 pixels (a broadcast view: one byte of memory) through
+    the row kernels: a constant image stays constant, every pixel written (64-bit counts).
+    2 GiB out and ~25 s: FOVEAL_HYPOTHESIS_PROFILE=thorough only, with 6 GiB available."""
+    if not thorough:
+        pytest.skip("FOVEAL_HYPOTHESIS_PROFILE=thorough only (2 GiB, ~25 s)")
+    if _available_bytes() < 6 << 30:
+        pytest.skip("needs 6 GiB of available memory")
+    import foveal
+
+    img = np.broadcast_to(np.full(1, 7, np.uint8), (1 << 16, (1 << 15) + 1))
+    out = np.zeros(img.shape, np.uint8)
+    if fn == "erode":
+        foveal.erode(img, 3, out=out)
+    else:
+        foveal.box_filter(img, 3, out=out)
+    assert out.min() == 7 and out.max() == 7
