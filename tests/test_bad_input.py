@@ -336,7 +336,9 @@ HUGE_STRIDE = (1 << 31) + 192  # bytes between rows; a multiple of every itemsiz
 def _far_apart(x: np.ndarray):
     """``x``'s values in an array whose first axis longer than 1 (the last kept contiguous)
     strides HUGE_STRIDE bytes, in an anonymous mapping that is reserved, not committed:
-    only the touched pages take memory. Returns (array, mapping)."""
+    only the touched pages take memory. 32 bytes of 0xFF (NaN, -1, max) on either side of each
+    contiguous block change the result of any read just outside it. Returns (array,
+    mapping)."""
     axis = next((a for a in range(x.ndim - 1) if x.shape[a] > 1), 0)
     strides = [0] * x.ndim
     step = x.itemsize
@@ -350,6 +352,14 @@ def _far_apart(x: np.ndarray):
         | getattr(mmap, "MAP_NORESERVE", 0x4000)
     )
     mem = mmap.mmap(-1, size, flags=flags)
+    block = x.itemsize * math.prod(x.shape[axis + 1 :])
+    junk = np.lib.stride_tricks.as_strided(
+        np.frombuffer(mem, np.uint8, count=1, offset=64 - 32),
+        (*x.shape[: axis + 1], block + 64),
+        (*strides[: axis + 1], 1),
+        writeable=True,
+    )
+    junk[...] = 0xFF
     view = np.lib.stride_tricks.as_strided(
         np.frombuffer(mem, x.dtype, count=1, offset=64), x.shape, strides, writeable=True
     )
