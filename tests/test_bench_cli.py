@@ -240,7 +240,22 @@ def test_progress_lines():
     assert progress.line(skipped) is None
     failed = {"event": "test", "nodeid": "n3", "outcome": "failed", "reason": "AssertionError"}
     assert progress.line(failed) == "[3/3] FAILED n3: AssertionError"
-    assert progress.summary() == ["1 benchmarks timed, 1 failed", "  1 skipped: no cv2"]
+    assert progress.summary() == [
+        "1 benchmarks timed, 1 failed, 1 skipped",
+        "  1 skipped: no cv2",
+    ]
+
+
+def test_progress_summary_keeps_the_common_skip_reasons():
+    progress = _bench.Progress(["nn"], str)
+    reasons = ["no torch"] * 3 + [f"no anchor {i}" for i in range(_bench.MAX_SKIP_REASONS + 2)]
+    for reason in reasons:
+        progress.line({"event": "test", "nodeid": "n", "outcome": "skipped", "reason": reason})
+    summary = progress.summary()
+    assert summary[0] == f"0 benchmarks timed, 0 failed, {len(reasons)} skipped"
+    assert summary[1] == "  3 skipped: no torch"
+    assert len(summary) == 2 + _bench.MAX_SKIP_REASONS
+    assert summary[-1] == "  3 skipped for 3 other reasons"
 
 
 def test_follow_reads_lines_as_they_come(tmp_path):

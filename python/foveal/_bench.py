@@ -39,6 +39,7 @@ FULL_OPTIONS = ("--benchmark-min-rounds=5", "--benchmark-max-time=0.5")
 QUICK_OPTIONS = ("--fv-quick", "--benchmark-min-rounds=1", "--benchmark-max-time=0")
 POLL_S = 0.2
 LOG_TAIL_LINES = 30
+MAX_SKIP_REASONS = 5  # the summary lists this many reasons for skips, the most common first
 
 
 class BenchError(Exception):
@@ -170,9 +171,14 @@ class Progress:
         return None
 
     def summary(self) -> list[str]:
-        lines = [f"{self.timed} benchmarks timed, {len(self.failed)} failed"]
-        for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1]):
+        skipped = sum(self.skipped.values())
+        lines = [f"{self.timed} benchmarks timed, {len(self.failed)} failed, {skipped} skipped"]
+        reasons = sorted(self.skipped.items(), key=lambda kv: -kv[1])
+        for reason, n in reasons[:MAX_SKIP_REASONS]:
             lines.append(f"  {n} skipped: {reason}")
+        if len(reasons) > MAX_SKIP_REASONS:
+            rest = sum(n for _, n in reasons[MAX_SKIP_REASONS:])
+            lines.append(f"  {rest} skipped for {len(reasons) - MAX_SKIP_REASONS} other reasons")
         return lines
 
 
