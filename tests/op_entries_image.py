@@ -168,28 +168,42 @@ def ref_morph(fn: str):
 
 
 def anchor_morph(fn: str):
-    """cv2.erode / cv2.dilate / cv2.morphologyEx for the default border (cv2 has no bool and
-    orders NaN by position)."""
+    """cv2.erode / cv2.dilate / cv2.morphologyEx with the same border (cv2 has no bool, no
+    wrap, orders NaN by position, and reads a scalar border value v as (v, 0, 0, 0): one value
+    per channel is passed)."""
 
     def anchor(s: Sample):
         import cv2
 
         img, kw = s.args[0], s.kwargs
+        border = canonical(kw.get("border", "default"))
         if (
             img.dtype == np.bool_
             or np.isnan(img.astype(np.float64)).any()
-            or kw.get("border", "default") != "default"
+            or border == "wrap"
             or kw.get("iterations", 1) < 1
         ):
-            raise Skip("cv2 covers the default border of non-bool, NaN-free images")
+            raise Skip("cv2 covers NaN-free, non-bool images, borders but wrap")
         mask = morph_mask(kw["kernel"])
         ay, ax = kw.get("anchor") or (-1, -1)
-        it = kw.get("iterations", 1)
+        extra = {"iterations": kw.get("iterations", 1)}
+        if border != "default":
+            extra["borderType"] = {
+                "constant": cv2.BORDER_CONSTANT,
+                "replicate": cv2.BORDER_REPLICATE,
+                "reflect": cv2.BORDER_REFLECT,
+                "reflect101": cv2.BORDER_REFLECT_101,
+            }[border]
+        if border == "constant":
+            value = np.broadcast_to(np.asarray(kw.get("border_value", 0), np.float64), (4,))
+            if img.ndim == 3:
+                value = np.resize(np.asarray(kw.get("border_value", 0), np.float64), 4)
+            extra["borderValue"] = tuple(float(v) for v in value)
         if fn == "morphology":
             op = getattr(cv2, "MORPH_" + s.args[1].upper())
-            res = cv2.morphologyEx(img, op, mask, anchor=(ax, ay), iterations=it)
+            res = cv2.morphologyEx(img, op, mask, anchor=(ax, ay), **extra)
         else:
-            res = getattr(cv2, fn)(img, mask, anchor=(ax, ay), iterations=it)
+            res = getattr(cv2, fn)(img, mask, anchor=(ax, ay), **extra)
         return res.reshape(img.shape)
 
     return anchor
@@ -1063,6 +1077,36 @@ def make_ref_response(harris: bool):
     return ref
 
 
+def anchor_response(harris: bool):
+    """cv2.cornerHarris / cv2.cornerMinEigenVal (uint8 and float32, cv2's borders), within
+    twice the tolerance (test_corners's rule)."""
+
+    def anchor(s: Sample) -> dict:
+        import cv2
+
+        img, block, ksize = s.args[:3]
+        border = canonical(s.kwargs.get("border", "reflect101"))
+        if img.dtype not in (np.uint8, np.float32) or border == "wrap":
+            raise Skip("cv2 takes uint8 and float32 and has no wrap border")
+        if harris and block % 2 == 0 and ksize in (3, 5) and border in ("replicate", "constant"):
+            raise Skip("cv2 hands these to IPP, whose window anchor differs (test_corners)")
+        b = {
+            "constant": cv2.BORDER_CONSTANT,
+            "replicate": cv2.BORDER_REPLICATE,
+            "reflect": cv2.BORDER_REFLECT,
+            "reflect101": cv2.BORDER_REFLECT_101,
+        }[border]
+        img2 = np.ascontiguousarray(img.reshape(img.shape[:2]))
+        if harris:
+            res = cv2.cornerHarris(img2, block, ksize, s.args[3], borderType=b)
+        else:
+            res = cv2.cornerMinEigenVal(img2, block, ksize=ksize, borderType=b)
+        spec = make_ref_response(harris)(s)
+        return {**spec, "value": res.reshape(img.shape), "scale": 2 * spec["scale"]}
+
+    return anchor
+
+
 def check_response(got, spec: dict, s: Sample) -> None:
     atol = tolerance(spec["working"], 1.0) * spec["scale"]
     assert_close(to_numpy(got), spec["value"], atol, s.desc)
@@ -1099,6 +1143,9 @@ def response_entry(name: str) -> OpInfo:
         draw_shape=lambda p: draw_image_shape(p, (None, None, 1)),
         ref=make_ref_response(harris),
         check=check_response,
+        anchor=anchor_response(harris),
+        anchor_name="cv2",
+        anchor_dtypes=("uint8", "float32"),
         errors=response_errors(harris),
         out="array",
         na={"nonfinite": "no real parameter"} if not harris else {},

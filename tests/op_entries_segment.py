@@ -602,6 +602,25 @@ def check_float_scalar(rel: float):
     return check
 
 
+def anchor_measure(name: str):
+    """cv2.contourArea / cv2.arcLength / cv2.boundingRect of int32 and float32 points."""
+
+    def anchor(s: Sample):
+        import cv2
+
+        pts = np.asarray(s.args[0])
+        if pts.dtype not in (np.int32, np.float32) or pts.size == 0:
+            raise Skip("cv2 takes int32 and float32 points")
+        pts = np.ascontiguousarray(pts.reshape(-1, 1, 2))
+        if name == "contour_area":
+            return float(cv2.contourArea(pts, oriented=s.kwargs.get("oriented", False)))
+        if name == "arc_length":
+            return float(cv2.arcLength(pts, s.kwargs.get("closed", True)))
+        return tuple(int(v) for v in cv2.boundingRect(pts))
+
+    return anchor
+
+
 def measure_errors(flag: str | None):
     def errors(base: Sample) -> list[ErrorInput]:
         e = [
@@ -649,6 +668,9 @@ def measure_entry(name: str, flag: str | None, check) -> OpInfo:
         draw_shape=lambda p: (p.integer(0, 70),),
         ref=lambda s: getattr(R, name)(np.asarray(s.args[0]), **s.kwargs),
         check=check,
+        anchor=anchor_measure(name),
+        anchor_name="cv2",
+        anchor_dtypes=("int32", "float32"),
         errors=measure_errors(flag),
         arrays={0: "contour"},
         ranks=(2, 3),
