@@ -146,29 +146,43 @@ def format_matrix(matrix=None) -> str:
     return "\n".join(lines + ["", "not applicable:"] + notes)
 
 
-def case_counts(hypothesis_examples: int = 40) -> dict[str, dict[str, int]]:
-    """Generated test cases per function: the fixed sweep (dtype x shape x variant) against
-    the reference, the layouts (each sweep case in every layout), the anchor's share, the
-    declared error inputs, and the hypothesis examples per dtype."""
+def case_counts(hypothesis_examples: int = 40, anchors: bool = False) -> dict[str, dict]:
+    """Generated cases per function: the fixed sweep (dtype x shape x variant, each against
+    the reference), the sweep samples its anchor covers (with ``anchors``: runs the anchors'
+    Skip rules, importing cv2 / torch / scikit-learn), the layout cases (each sweep sample in
+    every layout), the out= cases, the declared error inputs, and the hypothesis examples of
+    the reference comparison (one per example, ``hypothesis_examples`` per function)."""
     out = {}
     for op in OPS:
-        sweep = len(op.dtypes) * len(op.shapes) * op.variants
-        out[op.name] = {
-            "sweep": sweep,
-            "layouts": sweep * len(LAYOUTS) if op.arrays else 0,
+        sweep = [s for d in op.dtypes for s in op.sweep(d)]
+        row = {
+            "dtypes": len(op.dtypes),
+            "sweep": len(sweep),
+            "layouts": len(sweep) * len(LAYOUTS) if op.arrays else 0,
+            "out": len(sweep) if op.out else 0,
             "error_inputs": sum(declared_classes(op).values()),
-            "hypothesis": len(op.dtypes) * hypothesis_examples,
+            "hypothesis": hypothesis_examples,
         }
+        if anchors:
+            row["anchor"] = 0
+            if op.anchor:
+                for d in op.anchor_dtypes or op.dtypes:
+                    for s in op.sweep(d):
+                        try:
+                            op.anchor(s)
+                        except Skip:
+                            continue
+                        row["anchor"] += 1
+        out[op.name] = row
     return out
 
 
 if __name__ == "__main__":  # python tests/op_table.py: the coverage matrix and the case counts
     print(format_matrix())
     print()
-    counts = case_counts()
-    print(f"{'function':<30} {'sweep':>6} {'layouts':>8} {'errors':>7} {'hypothesis':>11}")
+    counts = case_counts(anchors=True)
+    keys = ("dtypes", "sweep", "anchor", "layouts", "out", "error_inputs", "hypothesis")
+    print(f"{'function':<30}" + "".join(f"{k:>13}" for k in keys))
     for name, c in counts.items():
-        print(
-            f"{name:<30} {c['sweep']:>6} {c['layouts']:>8} {c['error_inputs']:>7} "
-            f"{c['hypothesis']:>11}"
-        )
+        print(f"{name:<30}" + "".join(f"{c[k]:>13}" for k in keys))
+    print(f"{'total':<30}" + "".join(f"{sum(c[k] for c in counts.values()):>13}" for k in keys))
