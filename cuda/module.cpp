@@ -1,14 +1,38 @@
-// The _cuda extension module. Built only when nvcc is found (FOVEAL_CUDA=AUTO|ON).
+// The GPU extension modules. _cuda (built when nvcc is found, FOVEAL_CUDA=AUTO|ON) holds the
+// device queries and the kernels compiled for sm_80 and sm_90; _cuda_emu (FOVEAL_CUDA_EMU)
+// holds the same kernels built for the SIMT emulator (cuda/simt), so that tests run them on
+// the CPU of a machine without a GPU.
 #include <pybind11/pybind11.h>
 
-#include "device.hpp"
 #include "errors.hpp"
+
+#ifndef FOVEAL_SIMT_EMU
+#include "device.hpp"
+#endif
 
 namespace py = pybind11;
 
+namespace foveal {
+namespace gpu {
+// One per kernel family (bind_<family>.cpp).
+void bind_pool(py::module_& m);
+
+void bind_kernels(py::module_& m) { bind_pool(m); }
+}  // namespace gpu
+}  // namespace foveal
+
+#ifdef FOVEAL_SIMT_EMU
+PYBIND11_MODULE(_cuda_emu, m) {
+  m.doc() = "foveal's CUDA kernels run by the SIMT emulator on the CPU (private: for tests)";
+  foveal::bindings::register_errors();
+  m.attr("emulated") = true;
+  foveal::gpu::bind_kernels(m);
+}
+#else
 PYBIND11_MODULE(_cuda, m) {
   m.doc() = "foveal's CUDA kernels (private: use the foveal package)";
   foveal::bindings::register_errors();
+  m.attr("emulated") = false;
   m.def("device_count", &foveal::cuda::device_count);
   m.def("runtime_version", &foveal::cuda::runtime_version);
   m.def("driver_version", &foveal::cuda::driver_version);
@@ -24,4 +48,6 @@ PYBIND11_MODULE(_cuda, m) {
         return d;
       },
       py::arg("device") = 0);
+  foveal::gpu::bind_kernels(m);
 }
+#endif

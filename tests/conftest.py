@@ -238,3 +238,7 @@ IMAGE_VIEWS = {
     "transposed": lambda a: a[:, :, 0].T,
     "swapped": lambda a: a.transpose(1, 0, 2),
 }
+
+
+# The GPU kernel tests' ``backend`` fixture: a real GPU, and the SIMT emulator on the CPU.
+from gpu_support import backend  # noqa: E402, F401

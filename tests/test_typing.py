@@ -73,6 +73,14 @@ def test_cuda_stub_matches_the_bindings():
     _compare(_cuda, PACKAGE / "_cuda.pyi")
 
 
+def test_cuda_emu_stub_matches_the_bindings():
+    try:
+        from foveal import _cuda_emu
+    except ImportError:
+        pytest.skip("foveal was built without the emulated CUDA module")
+    _compare(_cuda_emu, PACKAGE / "_cuda_emu.pyi")
+
+
 def test_stub_comparison_sees_a_missing_stub(tmp_path):
     """The comparison fails when a binding has no stub (as after adding one to the C++)."""
     text = (PACKAGE / "_core.pyi").read_text().replace("def canny(", "def canny_renamed(")

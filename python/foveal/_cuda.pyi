@@ -1,6 +1,37 @@
-"""Type stubs for foveal's optional CUDA module (private: use the foveal package)."""
+"""Type stubs for foveal's optional CUDA module (private: use the foveal package).
+
+The kernel launchers take device addresses and the stream as integers (CuPy's ``data.ptr``,
+the stream's ``ptr``); foveal._gpu calls them with arguments the wrappers have checked.
+"""
+
+emulated: bool
 
 def device_count() -> int: ...
 def runtime_version() -> int: ...
 def driver_version() -> int: ...
 def device_info(device: int = 0) -> dict[str, object]: ...
+def pool2d(
+    kind: str,
+    adaptive: bool,
+    dtype: str,
+    input: int,
+    output: int,
+    indices: int,
+    planes: int,
+    h: int,
+    w: int,
+    oh: int,
+    ow: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    count_include_pad: bool,
+    divisor_override: int,
+    norm_type: float,
+    stream: int,
+) -> None: ...

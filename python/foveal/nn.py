@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch as dsp
+from . import _gpu
 from . import _validate as val
 from ._backend import _core
 from ._typing import Array, Size
@@ -62,6 +63,12 @@ def _fallbacks():
     from ._cupy import nn as cupy_nn
 
     return cupy_nn
+
+
+def _kernels():
+    from ._gpu import nn as gpu_nn
+
+    return gpu_nn
 
 
 def _xp():
@@ -132,10 +139,11 @@ def _positive_pair(value, fn: str, name: str, minimum: int = 1) -> tuple[int, in
     return val.as_pair(value, fn, name, minimum=minimum, maximum=_MAX_SIZE)
 
 
-def _run(t: _Tensor, shape4, out, native, fallback, sources=()):
+def _run(t: _Tensor, shape4, out, native, fallback, sources=(), gpu=None):
     """Runs ``native(dst)`` into a C-contiguous 4-D ``dst`` (``out`` itself when it can be: when
-    it is C-contiguous and shares no memory with the input or ``sources``) on host input, or
-    ``fallback()`` on CuPy input; the result in the caller's kind or in ``out``."""
+    it is C-contiguous and shares no memory with the input or ``sources``) on host input; on
+    CuPy input ``gpu(device)`` with the CUDA kernels where they are there (see foveal._gpu),
+    else ``fallback()``; the result in the caller's kind or in ``out``."""
     shape = t.shape_of(shape4)
     out_arr = None
     if out is not None:
@@ -144,7 +152,8 @@ def _run(t: _Tensor, shape4, out, native, fallback, sources=()):
         if dsp.is_cupy(out_arr) != t.cupy:
             raise TypeError(f"{t.fn}: out must live on the same device as input")
     if t.cupy:
-        result = fallback()
+        dev = _gpu.device(t.arr, t.kind) if gpu is not None else None
+        result = gpu(dev) if dev is not None else fallback()
         if not t.batched:
             result = result[0]
         return dsp.deliver(t.kind, out, out_arr, result)
@@ -383,7 +392,21 @@ def max_pool2d(
             res, found["indices"] = res
         return res
 
-    values = _run(t, shape4, out, native, fallback)
+    def gpu(dev):
+        res, found["indices"] = _kernels().pool2d(
+            dev,
+            "max",
+            t.arr,
+            (oh, ow),
+            kernel=kernel,
+            stride=stride,
+            pad=pad,
+            dilation=dil,
+            indices=want,
+        )
+        return res
+
+    values = _run(t, shape4, out, native, fallback, gpu=gpu)
     if not want:
         return values
     return _with_indices(t, values, found.get("indices", indices))
@@ -445,7 +468,20 @@ def avg_pool2d(
             divisor_override if divisor else None,
         )
 
-    return _run(t, (n, c, oh, ow), out, native, fallback)
+    def gpu(dev):
+        return _kernels().pool2d(
+            dev,
+            "avg",
+            t.arr,
+            (oh, ow),
+            kernel=kernel,
+            stride=stride,
+            pad=pad,
+            count_include_pad=bool(count_include_pad),
+            divisor=divisor,
+        )[0]
+
+    return _run(t, (n, c, oh, ow), out, native, fallback, gpu=gpu)
 
 
 def lp_pool2d(
@@ -487,7 +523,12 @@ def lp_pool2d(
     def fallback():
         return _fallbacks().lp_pool2d(_xp(), t.arr, p, kernel, stride, bool(ceil_mode))
 
-    return _run(t, (n, c, oh, ow), out, native, fallback)
+    def gpu(dev):
+        return _kernels().pool2d(
+            dev, "lp", t.arr, (oh, ow), kernel=kernel, stride=stride, norm_type=p
+        )[0]
+
+    return _run(t, (n, c, oh, ow), out, native, fallback, gpu=gpu)
 
 
 def _adaptive_size(t: _Tensor, output_size: int | tuple[int | None, int | None]) -> tuple[int, int]:
@@ -545,7 +586,10 @@ def adaptive_avg_pool2d(
     def fallback():
         return _fallbacks().adaptive_avg_pool2d(_xp(), t.arr, (oh, ow))
 
-    return _run(t, (n, c, oh, ow), out, native, fallback)
+    def gpu(dev):
+        return _kernels().pool2d(dev, "avg", t.arr, (oh, ow), adaptive=True)[0]
+
+    return _run(t, (n, c, oh, ow), out, native, fallback, gpu=gpu)
 
 
 def adaptive_max_pool2d(
@@ -589,7 +633,13 @@ def adaptive_max_pool2d(
             res, found["indices"] = res
         return res
 
-    values = _run(t, shape4, out, native, fallback)
+    def gpu(dev):
+        res, found["indices"] = _kernels().pool2d(
+            dev, "max", t.arr, (oh, ow), adaptive=True, indices=want
+        )
+        return res
+
+    values = _run(t, shape4, out, native, fallback, gpu=gpu)
     if not want:
         return values
     return _with_indices(t, values, found.get("indices", indices))

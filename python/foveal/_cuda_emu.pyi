@@ -1,0 +1,33 @@
+"""Type stubs for _cuda_emu: the CUDA kernels run by the SIMT emulator on the CPU (tests only).
+
+The kernel launchers take device addresses and the stream as integers (host addresses here,
+``ndarray.ctypes.data``; the stream is ignored).
+"""
+
+emulated: bool
+
+def pool2d(
+    kind: str,
+    adaptive: bool,
+    dtype: str,
+    input: int,
+    output: int,
+    indices: int,
+    planes: int,
+    h: int,
+    w: int,
+    oh: int,
+    ow: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    count_include_pad: bool,
+    divisor_override: int,
+    norm_type: float,
+    stream: int,
+) -> None: ...
