@@ -366,7 +366,7 @@ def load_image(path: str) -> np.ndarray:
     try:
         import cv2
     except ImportError:
-        cv2 = None
+        cv2 = None  # type: ignore[assignment]
     if cv2 is not None:
         img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if img is None:
@@ -569,7 +569,8 @@ def write_plot(path: str, gray: np.ndarray, results: list[Result]) -> None:
     chart_h = 0.3 * len(timed) + 1.2
     fig = Figure(figsize=(3.2 * ncols, panel_h + chart_h), layout="constrained")
     grid = fig.add_gridspec(2, ncols, height_ratios=[panel_h, chart_h])
-    panels = [("input (grayscale)", gray)] + [(r.case.name, r.output) for r in shown]
+    panels = [("input (grayscale)", gray)]
+    panels += [(r.case.name, r.output) for r in shown if r.output is not None]
     for i, (title, img) in enumerate(panels):
         ax = fig.add_subplot(grid[0, i])
         if img.ndim == 2:
