@@ -24,8 +24,6 @@ PoolKind pool_kind(const std::string& kind) {
   throw ValueError("pool2d: kind must be max, avg or lp, got " + kind);
 }
 
-}  // namespace
-
 void bind_pool(py::module_& m) {
   m.def(
       "pool2d",
@@ -62,5 +60,8 @@ void bind_pool(py::module_& m) {
       py::arg("divisor_override"), py::arg("norm_type"), py::arg("stream"));
 }
 
+const Family family(&bind_pool);
+
+}  // namespace
 }  // namespace gpu
 }  // namespace foveal

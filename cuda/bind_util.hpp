@@ -1,9 +1,14 @@
-// What the bind_*.cpp files of cuda/ share: addresses from Python integers, dtype names, and a
-// check that raises ValueError naming the function.
+// What the bind_*.cpp files of cuda/ share: addresses from Python integers, dtype names, a
+// check that raises ValueError naming the function, and the registry through which each family
+// adds its functions to the module (so that adding a family touches no shared source: its
+// files go in cuda/CMakeLists.txt's lists and nowhere else).
 #pragma once
+
+#include <pybind11/pybind11.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "foveal/error.hpp"
 #include "gpu_types.hpp"
@@ -23,6 +28,22 @@ inline Real real_of(const std::string& dtype, const char* fn) {
 
 inline void require(bool ok, const char* fn, const char* what) {
   if (!ok) throw ValueError(std::string(fn) + ": " + what);
+}
+
+using Binder = void (*)(pybind11::module_&);
+
+inline std::vector<Binder>& families() {
+  static std::vector<Binder> registered;
+  return registered;
+}
+
+// ``static const Family family(&bind_x);`` in bind_x.cpp adds bind_x to the module.
+struct Family {
+  explicit Family(Binder bind) { families().push_back(bind); }
+};
+
+inline void bind_families(pybind11::module_& m) {
+  for (Binder bind : families()) bind(m);
 }
 
 }  // namespace gpu

@@ -12,21 +12,14 @@
 
 namespace py = pybind11;
 
-namespace foveal {
-namespace gpu {
-// One per kernel family (bind_<family>.cpp).
-void bind_pool(py::module_& m);
-
-void bind_kernels(py::module_& m) { bind_pool(m); }
-}  // namespace gpu
-}  // namespace foveal
+#include "bind_util.hpp"
 
 #ifdef FOVEAL_SIMT_EMU
 PYBIND11_MODULE(_cuda_emu, m) {
   m.doc() = "foveal's CUDA kernels run by the SIMT emulator on the CPU (private: for tests)";
   foveal::bindings::register_errors();
   m.attr("emulated") = true;
-  foveal::gpu::bind_kernels(m);
+  foveal::gpu::bind_families(m);
 }
 #else
 PYBIND11_MODULE(_cuda, m) {
@@ -48,6 +41,6 @@ PYBIND11_MODULE(_cuda, m) {
         return d;
       },
       py::arg("device") = 0);
-  foveal::gpu::bind_kernels(m);
+  foveal::gpu::bind_families(m);
 }
 #endif

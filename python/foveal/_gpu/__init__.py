@@ -59,11 +59,28 @@ def device(arr, kind=None) -> Device | None:
 
 def emulated() -> Device | None:
     """The emulator's Device (NumPy arrays, kernels run on the CPU), or None when _cuda_emu
-    was not built."""
+    was not built. ``FOVEAL_CUDA_EMU_PATH`` (a file) loads another build of the module: a
+    development build of kernels being written, beside the installed package."""
+    import os
+
+    import numpy
+
+    path = os.environ.get("FOVEAL_CUDA_EMU_PATH")
+    if path:
+        return Device(_load(path), numpy, 0, emulated=True)
     try:
         from .. import _cuda_emu
     except ImportError:
         return None
-    import numpy
-
     return Device(_cuda_emu, numpy, 0, emulated=True)
+
+
+def _load(path: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("foveal._cuda_emu", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"FOVEAL_CUDA_EMU_PATH={path!r} is not a loadable module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
