@@ -178,11 +178,16 @@ def deliver(kind: Kind, out, out_arr, result):
     return out
 
 
-def run(fn: str, arr, kind: Kind, dtype, out, native, fallback, shape=None):
-    """An image function's last step: ``native(src, dst)`` on NumPy input, ``fallback()``
-    (returning a CuPy array) on CuPy input; the result in the caller's kind or in ``out``."""
+def run(fn: str, arr, kind: Kind, dtype, out, native, fallback, shape=None, gpu=None):
+    """An image function's last step: ``native(src, dst)`` on NumPy input; on CuPy input
+    ``gpu(device)`` with the CUDA kernels where they are there (see foveal._gpu), else
+    ``fallback()`` (both returning a CuPy array); the result in the caller's kind or in
+    ``out``."""
     out_arr, target = output(fn, arr, dtype, out, shape=shape)
     if is_cupy(arr):
-        return deliver(kind, out, out_arr, fallback())
+        from . import _gpu
+
+        dev = _gpu.device(arr, kind) if gpu is not None else None
+        return deliver(kind, out, out_arr, gpu(dev) if dev is not None else fallback())
     native(kernel_input(arr), target)
     return deliver(kind, out, out_arr, target)
