@@ -20,7 +20,7 @@ thread_local Indices indices;
 namespace {
 
 constexpr std::size_t kStackBytes = 256 * 1024;
-constexpr std::size_t kSlotBytes = 32;  // the largest value a shuffle moves
+constexpr std::size_t kSlotBytes = 64;  // the largest value a shuffle or gather moves
 
 enum class State { Runnable, AtBlockBarrier, AtWarpBarrier, Done };
 
@@ -177,6 +177,17 @@ unsigned warp_exchange(unsigned mask, const void* value, void* out, int source, 
   std::memcpy(out, (mask >> src & 1u) ? w.slots[src] : w.slots[lane], bytes);
   sync_warp(mask);  // every lane has read before any lane publishes again
   return ballot;
+}
+
+void warp_gather(unsigned mask, const void* value, void* all, std::size_t bytes) {
+  if (bytes > kSlotBytes) throw std::runtime_error("simt emulator: gathered value too large");
+  const std::size_t linear = active->current;
+  Warp& w = active->warps[linear / 32];
+  std::memcpy(w.slots[lane_of(linear)], value, bytes);
+  sync_warp(mask);
+  for (unsigned l = 0; l < 32; ++l)
+    if (mask >> l & 1u) std::memcpy(static_cast<char*>(all) + l * bytes, w.slots[l], bytes);
+  sync_warp(mask);
 }
 
 unsigned lane_id() { return lane_of(active->current); }

@@ -55,6 +55,10 @@ void sync_warp(unsigned mask);
 // copies lane ``source``'s (for shuffles) into ``out``. Returns the ballot of ``predicate``.
 unsigned warp_exchange(unsigned mask, const void* value, void* out, int source, std::size_t bytes,
                        bool predicate);
+// Warp all-gather: every lane in ``mask`` publishes ``bytes`` of its value; once all have, each
+// copies all 32 lanes' values (lane l at ``all + l * bytes``; lanes outside the mask left as
+// they are) — what tensor-core and ldmatrix emulation need in one step.
+void warp_gather(unsigned mask, const void* value, void* all, std::size_t bytes);
 unsigned lane_id();
 void* dynamic_shared();
 
