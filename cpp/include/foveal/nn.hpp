@@ -71,8 +71,8 @@ struct Pool2dOptions {
 };
 
 // torch's pooling output size: floor (or ceil) of (n + 2p - d*(k-1) - 1) / s, plus one, less
-// one when ceil_mode would start the last window inside the right padding; 0 when the window
-// does not fit.
+// one when ceil_mode would start the last window inside the right padding; 0 when the dilated
+// window is longer than the padded input (by the stride or more, with ceil_mode).
 std::int64_t pool_output_size(std::int64_t n, std::int64_t k, std::int64_t stride, std::int64_t pad,
                               std::int64_t dilation, bool ceil_mode);
 

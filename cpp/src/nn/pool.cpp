@@ -94,9 +94,11 @@ detail::PoolPlan adaptive_plan(const char* fn, const ConstTensorView& input,
 }  // namespace
 
 i64 pool_output_size(i64 n, i64 k, i64 stride, i64 pad, i64 dilation, bool ceil_mode) {
-  const i64 span = n + 2 * pad - dilation * (k - 1) - 1;
+  // torch's floor((span [+ stride - 1]) / stride) + 1: with ceil_mode a window longer than the
+  // padded input still gives one output (a 1-row input, kernel 3, stride 3: one row out).
+  const i64 span = n + 2 * pad - dilation * (k - 1) - 1 + (ceil_mode ? stride - 1 : 0);
   if (span < 0) return 0;
-  i64 o = (ceil_mode ? span + stride - 1 : span) / stride + 1;
+  i64 o = span / stride + 1;
   // The last window must start inside the input or its left padding.
   if (ceil_mode && (o - 1) * stride >= n + pad) --o;
   return o;
