@@ -75,3 +75,40 @@ def test_pool_output_size_is_torchs():
                                 d,
                                 ceil,
                             )
+
+
+# --------------------------------------------------------------------------------------------
+# draw_contours: thickness 32767 (the documented maximum) on a tiny image took seconds even
+# with nothing to draw (the disc was built in O(r^2)), and minutes along a long edge (every
+# row of the disc visited for every step); the disc must still be the set dx^2 + dy^2 <= r^2.
+# --------------------------------------------------------------------------------------------
+
+
+def disc(shape, cx: int, cy: int, thickness: int) -> np.ndarray:
+    r = (thickness + 1) // 2
+    ys, xs = np.indices(shape)
+    return ((xs - cx) ** 2 + (ys - cy) ** 2 <= r * r).astype(np.uint8)
+
+
+@pytest.mark.parametrize("thickness", [2, 3, 7, 40, 101, 1000, 32767])
+def test_one_point_is_a_disc_of_the_thickness(thickness):
+    r = (thickness + 1) // 2
+    shape = (9, 11)
+    # centres on the image, and just beyond the disc's reach of it on either side
+    for cx, cy in ((5, 4), (-r + 3, 4), (10 + r - 2, 8), (5, -r + 1), (-r, -r)):
+        got = foveal.draw_contours(
+            np.zeros(shape, np.uint8), [np.array([[cx, cy]])], 0, 1, thickness
+        )
+        np.testing.assert_array_equal(got, disc(shape, cx, cy, thickness), err_msg=f"{cx}, {cy}")
+
+
+def test_widest_line_across_a_small_image():
+    """A 32767-thick polygon whose edges run far past a 6x5 image covers all of it; an empty
+    contour list draws nothing."""
+    image = np.zeros((5, 6), np.uint8)
+    far = (1 << 20) - 1
+    square = np.array([[-far, -far], [far, -far], [far, far], [-far, far]], np.int32)
+    assert (foveal.draw_contours(image, [square], -1, 3, 32767) == 0).all()  # edges far away
+    line = np.array([[-far, 2], [far, 2]], np.int32)
+    assert (foveal.draw_contours(image, [line], -1, 3, 32767) == 3).all()
+    assert (foveal.draw_contours(image, [], -1, 3, 32767) == 0).all()

@@ -27,11 +27,14 @@ class Canvas {
     for (int c = 0; c < image_.channels; ++c) p[c] = color_[c];
   }
 
+  std::int64_t rows() const { return image_.rows; }
+
   // Pixels x0..x1 of row y, clipped.
   void span(std::int64_t x0, std::int64_t x1, std::int64_t y) {
     if (y < 0 || y >= image_.rows) return;
     x0 = std::max<std::int64_t>(x0, 0);
     x1 = std::min<std::int64_t>(x1, image_.cols - 1);
+    if (x0 > x1) return;  // wholly left or right of the image: no pointer past the row
     T* p = image_.row<T>(y) + x0 * image_.channels;
     for (std::int64_t x = x0; x <= x1; ++x, p += image_.channels)
       for (int c = 0; c < image_.channels; ++c) p[c] = color_[c];
@@ -45,12 +48,16 @@ class Canvas {
 // The pixels of a disc around a point, as the half-width of each of its rows: radius
 // (thickness + 1) / 2 in whole pixels (OpenCV's rounding: thickness 2 and 3 reach one and two
 // pixels out), the rows within that distance.
+// Each half-width is the integer square root of r^2 - dy^2 (one sqrt, corrected by a step),
+// so that the widest disc (thickness 32767) costs O(r), not O(r^2).
 std::vector<std::int32_t> disc_half_widths(int thickness) {
   const std::int64_t r = (thickness + 1) / 2;
   std::vector<std::int32_t> half(static_cast<std::size_t>(2 * r + 1));
   for (std::int64_t dy = -r; dy <= r; ++dy) {
-    std::int64_t h = 0;
-    while ((h + 1) * (h + 1) + dy * dy <= r * r) ++h;
+    const std::int64_t rest = r * r - dy * dy;
+    auto h = static_cast<std::int64_t>(std::sqrt(static_cast<double>(rest)));
+    while (h * h > rest) --h;
+    while ((h + 1) * (h + 1) <= rest) ++h;
     half[static_cast<std::size_t>(dy + r)] = static_cast<std::int32_t>(h);
   }
   return half;
@@ -94,10 +101,14 @@ class Painter {
   Canvas<T>& canvas() { return canvas_; }
 
  private:
+  // The disc's rows that fall on the image only: a wide disc near a small image costs that
+  // image's rows, not the disc's.
   void dot(std::int64_t x, std::int64_t y) {
     if (disc_.empty()) return canvas_.plot(x, y);
     const auto reach = static_cast<std::int64_t>(disc_.size() / 2);
-    for (std::int64_t dy = -reach; dy <= reach; ++dy) {
+    const std::int64_t dy_from = std::max(-reach, -y);
+    const std::int64_t dy_to = std::min(reach, canvas_.rows() - 1 - y);
+    for (std::int64_t dy = dy_from; dy <= dy_to; ++dy) {
       const std::int64_t h = disc_[dy + reach];
       canvas_.span(x - h, x + h, y + dy);
     }
