@@ -59,7 +59,9 @@ def backend(request, monkeypatch):
     return (lambda a: np.ascontiguousarray(a).view(_Dressed)), (lambda a: np.asarray(a))
 
 
-def same(got, want, what, *, rtol32=1e-5, rtol64=1e-12):
+def same(got, want, what, *, rtol32=1e-5, rtol64=1e-12, scale=None):
+    """``got`` equals ``want``: exactly for integers and bools; NaN where ``want`` has NaN; else
+    within rtol (per dtype) times ``scale`` (default: the largest finite |want|, at least 1)."""
     got = np.asarray(got)
     assert got.shape == want.shape and got.dtype == want.dtype, what
     if want.dtype.kind in "iub":
@@ -68,5 +70,6 @@ def same(got, want, what, *, rtol32=1e-5, rtol64=1e-12):
     tol = rtol64 if want.dtype == np.float64 else rtol32
     finite = np.isfinite(want)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=what)
-    scale = max(1.0, float(np.abs(want[finite]).max())) if finite.any() else 1.0
+    if scale is None:
+        scale = max(1.0, float(np.abs(want[finite]).max())) if finite.any() else 1.0
     np.testing.assert_allclose(got[finite], want[finite], rtol=0, atol=tol * scale, err_msg=what)

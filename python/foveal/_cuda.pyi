@@ -35,3 +35,15 @@ def pool2d(
     norm_type: float,
     stream: int,
 ) -> None: ...
+def bandpass_mask(
+    dtype: str,
+    spectrum: int,
+    planes: int,
+    h: int,
+    w: int,
+    kind: str,
+    low: float,
+    high: object,
+    order: int,
+    stream: int,
+) -> None: ...

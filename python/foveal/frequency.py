@@ -138,10 +138,18 @@ def bandpass(
     order = val.as_int(order, fn, "order", minimum=1, maximum=64)
     out_arr, _ = dsp.output(fn, arr, dt, out)
     if dsp.is_cupy(arr):
-        from ._cupy import frequency as gpu
-        from ._cupy.filters import modules
+        from . import _gpu
 
-        res = gpu.bandpass(modules()[0], arr, low, high, kind, order)
+        dev = _gpu.device(arr, kind_)
+        if dev is not None:  # cuFFT through CuPy, the fused mask kernel between the transforms
+            from ._gpu import frequency as kernels
+
+            res = kernels.bandpass(dev, arr, low, high, kind, order)
+        else:
+            from ._cupy import frequency as gpu
+            from ._cupy.filters import modules
+
+            res = gpu.bandpass(modules()[0], arr, low, high, kind, order)
     else:
         rfft2, irfft2 = _fft()
         workers = get_num_threads()
