@@ -12,7 +12,9 @@ carry ``extra_info["gflop"]`` (the work of one call, in 10^9 floating-point oper
 library also gets a GFLOP/s column (gflop / median time; "—" for rows without it). When
 benchmarks record ``extra_info["n_iter"]`` (the iterations one call ran, k-means), each library
 that records it also gets a "ms/iter" column (its median / its own n_iter; "—" for rows
-without it).
+without it). When workloads record ``extra_info["bytes"]`` (what one call must read and
+write at the least) and ``extra_info["copy_gbps"]`` (a device-to-device copy's bandwidth
+measured in the same run, the GPU suites), foveal also gets "GB/s" and "% of copy" columns.
 
 The header names the machine that ran the benchmarks (from the JSON's machine_info; from the
 machine making the report if the JSON has none), the date, and foveal's instruction set.
@@ -30,8 +32,20 @@ from collections import OrderedDict
 
 from machine import cpu_model
 
-LIBRARIES = ("foveal", "numpy", "cv2", "scipy", "skimage", "torch", "torch-math", "sklearn")
-ANCHORS = ("numpy", "cv2", "scipy", "skimage", "torch", "torch-math", "sklearn")
+LIBRARIES = (
+    "foveal",
+    "numpy",
+    "cv2",
+    "scipy",
+    "skimage",
+    "torch",
+    "torch-math",
+    "sklearn",
+    "dask-image",
+    "cupyx",
+    "cupy",
+)
+ANCHORS = LIBRARIES[1:]
 SINGLE_THREADED = ("numpy", "scipy", "skimage")
 
 
@@ -72,6 +86,18 @@ def gflop_per_workload(data: dict) -> dict[str, float]:
             continue
         workload = info.get("workload") or bench.get("group") or bench["name"]
         out[workload] = float(info["gflop"])
+    return out
+
+
+def bandwidth_per_workload(data: dict) -> dict[str, tuple[float, float]]:
+    """{workload: (bytes, copy GB/s)} for the benchmarks that record both."""
+    out: dict[str, tuple[float, float]] = {}
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info") or {}
+        if info.get("library") is None or not info.get("bytes") or not info.get("copy_gbps"):
+            continue
+        workload = info.get("workload") or bench.get("group") or bench["name"]
+        out[workload] = (float(info["bytes"]), float(info["copy_gbps"]))
     return out
 
 
@@ -206,6 +232,14 @@ def _fmt_per_iter(n_iters: dict, library: str, threads: int, seconds) -> str:
     return _fmt_ms(seconds / n_iter) if n_iter and seconds is not None else "—"
 
 
+def _fmt_bandwidth(moved, seconds) -> list[str]:
+    """[GB/s, % of the copy's GB/s] of a call that moves ``moved[0]`` bytes."""
+    if moved is None or not seconds:
+        return ["—", "—"]
+    gbps = moved[0] / seconds / 1e9
+    return [f"{gbps:.0f}", f"{100 * gbps / moved[1]:.0f}%"]
+
+
 def _fmt_ratio(r) -> str:
     if r is None:
         return "—"
@@ -243,6 +277,9 @@ def markdown(data: dict, path: str) -> tuple[str, list]:
         head += [f"{lib} GFLOP/s" for lib in present]
     iter_libs = [lib for lib in present if any(k[0] == lib for i in n_iters.values() for k in i)]
     head += [f"{lib} ms/iter" for lib in iter_libs]
+    bandwidth = bandwidth_per_workload(data)
+    if bandwidth:
+        head += ["foveal GB/s", "% of copy"]
     lines = header_lines(data, path, shapes, threads, present) + [""]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("| " + " | ".join(["---", "---:"] + ["---:"] * (len(head) - 2)) + " |")
@@ -254,6 +291,8 @@ def markdown(data: dict, path: str) -> tuple[str, list]:
             cells += [_fmt_rate(gflop.get(workload), medians[lib]) for lib in present]
         its = n_iters.get(workload, {})
         cells += [_fmt_per_iter(its, lib, n, medians[lib]) for lib in iter_libs]
+        if bandwidth:
+            cells += _fmt_bandwidth(bandwidth.get(workload), medians["foveal"])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n", body
 
