@@ -22,9 +22,24 @@ mkdir -p "$work"
 
 python -c "import atheris" 2> /dev/null || pip install -q atheris
 
+# A sanitized _core needs GCC's ASan and UBSan runtimes preloaded. They define the coverage
+# callbacks too (as no-ops), and would take them from atheris's libFuzzer, which would then
+# see no Python coverage; so libFuzzer goes first, as a shared library linked from the archive
+# the atheris wheel installs, and ASan is told not to insist on being first.
 preload=""
+asan_options=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1
 if ldd "$pkg"/foveal/_core*.so | grep -q libasan; then
-  preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+  archive="$(python -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')"
+  archive="$archive/libclang_rt.fuzzer_no_main.a"
+  if [ -f "$archive" ]; then
+    g++ -shared -o "$work/libfuzzer.so" -Wl,--whole-archive "$archive" -Wl,--no-whole-archive \
+      -lpthread -ldl
+    preload="$work/libfuzzer.so "
+    asan_options="$asan_options:verify_asan_link_order=0"
+  else
+    echo "warning: $archive not found: libFuzzer will not see Python coverage"
+  fi
+  preload="$preload$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 fi
 
 failed=()
@@ -37,13 +52,14 @@ for name in $harnesses; do
   echo "fuzz_$name: ${seconds}s against $pkg"
   # New inputs go to the first corpus folder (the work folder), never into the repository.
   if LD_PRELOAD="$preload" \
-    ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1 \
+    ASAN_OPTIONS="$asan_options" \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     PYTHONPATH="$pkg" \
     python "fuzz/fuzz_$name.py" "$corpus" "${seeds[@]}" \
     -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-30}" -rss_limit_mb=4096 \
+    -max_len=4096 -len_control=0 \
     -artifact_prefix="$work/$name-" -print_final_stats=1 > "$log" 2>&1; then
-    grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb" "$log" || true
+    grep -E "^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units" "$log" || true
   else
     failed+=("$name")
     grep -v "^INFO: Instrumenting" "$log" | tail -60

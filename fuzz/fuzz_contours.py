@@ -31,10 +31,12 @@ MAX_COORD = 1 << 20
 
 def draw_binary(draw: Draw, args: Args) -> tuple[np.ndarray, np.ndarray]:
     """(the binary argument, the same values as a plain array): any size from 1x1 (1xN and Nx1
-    often), a density from sparse to full, NaN and -0.0 in float images."""
+    often) to 40x40 or 12x140, a density from sparse to full, NaN and -0.0 in float images."""
     dtype = np.dtype(draw.pick(BINARY_DTYPES) if not args.bad(draw) else "int32")
     h = draw.pick((1, draw.int(1, 8), draw.int(1, 24), draw.int(1, 40)))
-    w = draw.pick((1, draw.int(1, 8), draw.int(1, 24), draw.int(1, 40)))
+    w = draw.pick((1, draw.int(1, 8), draw.int(1, 24), draw.int(1, 40), draw.int(1, 140)))
+    if w > 40:  # rows across several words and vectors of the kernels, few of them
+        h = min(h, 12)
     density = draw.int(0, 8)
     fg = draw.bytes(h * w).reshape(h, w) % 8 < density
     img = np.zeros((h, w), dtype)
