@@ -12,6 +12,7 @@ file is restored.
     python tools/mutants.py                          # baseline, then every mutant
     python tools/mutants.py --only sdpa-causal-diagonal pool-ceil-window
     python tools/mutants.py --record tools/MUTANTS.md
+    python tools/mutants.py --extra                  # and the subtler probes (EXTRA)
 
 A baseline run (no mutant) of every test file involved must pass first, or the results would
 mean nothing. Compiles and tests run under ``nice -n 10``.
@@ -147,6 +148,86 @@ MUTANTS = (
         "wrong label merge in union-find: when the second root is the smaller it is hung under "
         "the larger, so a component's root is not its first run and labels come out of cv2's "
         "order",
+    ),
+)
+
+
+# Subtler faults, beyond the ten: probes for gaps in the tests (``--extra``).
+EXTRA = (
+    Mutant(
+        "pool-avg-right-pad-divisor",
+        "nn",
+        "cpp/src/nn/pool_simd.cpp",
+        "return static_cast<double>(sp.end - sp.start);",
+        "return static_cast<double>(sp.hi - sp.start);",
+        ("tests/test_nn.py",),
+        "avg_pool2d with count_include_pad counts the left padding in the divisor but not the "
+        "right padding",
+    ),
+    Mutant(
+        "corners-min-distance-edge",
+        "corners",
+        "python/foveal/_corner_selection.py",
+        "if d < md2:",
+        "if d <= md2:",
+        ("tests/test_corners.py", "tests/test_mutant_gaps.py"),
+        "corners rejects a corner at exactly min_distance from a kept one (cv2 keeps it)",
+    ),
+    Mutant(
+        "bandpass-ideal-high-edge",
+        "frequency",
+        "python/foveal/_cupy/frequency.py",
+        "keep &= r2 <= high * high",
+        "keep &= r2 < high * high",
+        ("tests/test_frequency.py",),
+        "the ideal band-pass drops the frequencies at radius exactly high (documented: kept)",
+    ),
+    Mutant(
+        "kmeans-near-list-tie",
+        "segmentation",
+        "cpp/src/segment/kmeans_simd.cpp",
+        "if (dist < best || (dist == best && j < label)) {",
+        "if (dist < best || (dist == best && j > label)) {",
+        ("tests/test_segment.py",),
+        "wrong tie-break in k-means' bounded path (many centers): a point equidistant from two "
+        "centers takes the higher index",
+    ),
+    Mutant(
+        "label-diagonal-gap",
+        "segmentation",
+        "cpp/src/segment/components.cpp",
+        "if (a.begin < b.end + reach && b.begin < a.end + reach)",
+        "if (a.begin <= b.end + reach && b.begin < a.end + reach)",
+        ("tests/test_components.py",),
+        "label joins a run to one of the row above that ends one pixel short of diagonal contact",
+    ),
+    Mutant(
+        "contour-follow-start",
+        "contours",
+        "cpp/src/segment/contours.cpp",
+        "const int s_first = hole ? 0 : 4;",
+        "const int s_first = hole ? 4 : 0;",
+        ("tests/test_contours.py",),
+        "border following starts its first neighbour search from the wrong side (outer borders "
+        "and holes swapped)",
+    ),
+    Mutant(
+        "conv-same-pad-side",
+        "nn",
+        "python/foveal/nn.py",
+        "return th // 2, th - th // 2, tw // 2, tw - tw // 2",
+        "return th - th // 2, th // 2, tw // 2, tw - tw // 2",
+        ("tests/test_nn.py",),
+        "conv2d padding='same' puts the odd row of padding on top (torch: at the bottom)",
+    ),
+    Mutant(
+        "canny-dropped-channel",
+        "gradients",
+        "cpp/src/filters/canny_simd.cpp",
+        "for (i64 c = 0; c < C; ++c) {",
+        "for (i64 c = 0; c < C - 1; ++c) {",
+        ("tests/test_gradients.py",),
+        "canny on (H, W, C) images ignores the last channel when picking the strongest gradient",
     ),
 )
 
@@ -288,18 +369,8 @@ def try_mutant(ws: Workspace, m: Mutant, logs: pathlib.Path, timeout: float) -> 
         path.write_text(original)
 
 
-def write_record(path: pathlib.Path, results, baseline_s: float, commit: str) -> None:
-    caught = sum(r["status"] == "caught" for r in results)
-    lines = [
-        "# Mutants: faults planted on purpose, and the tests that catch them",
-        "",
-        "Written by `python tools/mutants.py --record tools/MUTANTS.md` (see its docstring): each "
-        "fault is one find/replace in a separate git worktree, rebuilt incrementally and tested "
-        "with `pytest -x` on the files listed; then reverted.",
-        "",
-        f"Commit {commit[:10]}; {time.strftime('%Y-%m-%d')}; baseline (no fault) of the same "
-        f"test files passed in {baseline_s:.0f} s. **Caught {caught} of {len(results)}.**",
-        "",
+def _rows(results) -> list[str]:
+    rows = [
         "| # | mutant | family | where | fault | tests run | result | first failing test | "
         "build s | test s |",
         "| ---: | --- | --- | --- | --- | --- | --- | --- | ---: | ---: |",
@@ -307,10 +378,30 @@ def write_record(path: pathlib.Path, results, baseline_s: float, commit: str) ->
     for n, r in enumerate(results, 1):
         m = r["mutant"]
         tests = ", ".join(t.removeprefix("tests/") for t in m.tests)
-        lines.append(
+        rows.append(
             f"| {n} | `{m.name}` | {m.family} | `{m.path}:{r['line']}` | {m.fault} | {tests} | "
             f"{r['status']} | `{r['caught_by']}` | {r['build_s']:.0f} | {r['test_s']:.0f} |"
         )
+    return rows
+
+
+def write_record(path: pathlib.Path, results, baseline_s: float, commit: str) -> None:
+    """The ten and the extra probes, each in its own table."""
+    lines = [
+        "# Mutants: faults planted on purpose, and the tests that catch them",
+        "",
+        "Written by `python tools/mutants.py --extra --record tools/MUTANTS.md` (see its "
+        "docstring): each fault is one find/replace in a separate git worktree, rebuilt "
+        "incrementally and tested with `pytest -x` on the files listed; then reverted.",
+        "",
+        f"Commit {commit[:10]}; {time.strftime('%Y-%m-%d')}; baseline (no fault) of the same "
+        f"test files passed in {baseline_s:.0f} s.",
+    ]
+    for title, group in (("The ten", MUTANTS), ("Extra probes (subtler)", EXTRA)):
+        chosen = [r for r in results if r["mutant"] in group]
+        if chosen:
+            caught = sum(r["status"] == "caught" for r in chosen)
+            lines += ["", f"## {title}: caught {caught} of {len(chosen)}", "", *_rows(chosen)]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -325,11 +416,13 @@ def main(argv=None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the clean run")
     parser.add_argument("--record", type=pathlib.Path, help="write the markdown record here")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--extra", action="store_true", help="also the subtler EXTRA mutants")
     args = parser.parse_args(argv)
 
-    chosen = [m for m in MUTANTS if not args.only or m.name in args.only]
+    pool = MUTANTS + EXTRA if args.extra or args.only else MUTANTS
+    chosen = [m for m in pool if not args.only or m.name in args.only]
     if args.only and len(chosen) != len(set(args.only)):
-        known = ", ".join(m.name for m in MUTANTS)
+        known = ", ".join(m.name for m in MUTANTS + EXTRA)
         sys.exit(f"mutants: unknown name in {args.only}; known: {known}")
     if args.list:
         for m in chosen:
