@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import sys
+import zlib
 
 import atheris
 import numpy as np
@@ -148,11 +149,14 @@ _SPECIALS[253:] = (np.nan, np.inf, -np.inf)
 
 
 class Draw:
-    """Arguments drawn from the fuzzer's bytes. Once the bytes run out every draw gives its
-    smallest choice, so short inputs still make valid calls."""
+    """Arguments drawn from the fuzzer's bytes. Once the bytes run out every choice is its
+    smallest one (short inputs still make valid calls) and array data comes from a generator
+    seeded by the whole input: libFuzzer keeps its inputs short, and zeros would make every
+    image of a short input blank."""
 
     def __init__(self, data: bytes):
         self.fdp = atheris.FuzzedDataProvider(data)
+        self.rest = np.random.default_rng(zlib.crc32(data))
 
     def int(self, lo: int, hi: int) -> int:
         return self.fdp.ConsumeIntInRange(lo, hi)
@@ -168,9 +172,15 @@ class Draw:
         return choices[self.fdp.ConsumeIntInRange(0, len(choices) - 1)]
 
     def bytes(self, n: int) -> np.ndarray:
-        """``n`` bytes as uint8 values, zeros past the end of the input."""
+        """``n`` bytes as uint8 values, generated past the end of the input."""
         raw = np.frombuffer(self.fdp.ConsumeBytes(n), np.uint8)
-        return np.pad(raw, (0, n - raw.size))
+        if raw.size == n:
+            return raw
+        return np.concatenate([raw, self.rest.integers(0, 256, n - raw.size, dtype=np.uint8)])
+
+    def density(self) -> int:
+        """Eighths of pixels set, half of them when the bytes have run out."""
+        return self.pick((4, 1, 2, 3, 5, 6, 7, 0, 8))
 
     def floats(self, shape, dtype, *, specials: bool = False) -> np.ndarray:
         """Values on the 1/16 grid of [-8, 8), with NaN and +-inf if ``specials``."""

@@ -39,7 +39,7 @@ def draw_mask(draw: Draw, args: Args, lead: tuple, L: int, S: int, dtype):
         shape = shape[:i] + (full[len(full) - ndim + i] + 1,) + shape[i + 1 :]
     size = int(np.prod(shape))
     if draw.bool():
-        return (draw.bytes(size) % 8 < draw.int(0, 8)).reshape(shape)
+        return (draw.bytes(size) % 8 < draw.density()).reshape(shape)
     values = draw.floats(shape, np.float64, specials=False)
     codes = draw.bytes(size).reshape(shape)
     values[codes < draw.int(0, 255)] = -np.inf  # keys left out, whole rows too

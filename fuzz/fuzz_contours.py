@@ -37,7 +37,7 @@ def draw_binary(draw: Draw, args: Args) -> tuple[np.ndarray, np.ndarray]:
     w = draw.pick((1, draw.int(1, 8), draw.int(1, 24), draw.int(1, 40), draw.int(1, 140)))
     if w > 40:  # rows across several words and vectors of the kernels, few of them
         h = min(h, 12)
-    density = draw.int(0, 8)
+    density = draw.density()
     fg = draw.bytes(h * w).reshape(h, w) % 8 < density
     img = np.zeros((h, w), dtype)
     if dtype.kind == "f":
@@ -154,7 +154,7 @@ def check_draw(draw: Draw, args: Args) -> None:
     image = draw.image(shape, dtype, specials=False)
     hierarchy = max_level = None
     if draw.bool():  # the contours of a binary image of the same size, with their hierarchy
-        plain = draw.bytes(h * w).reshape(h, w) % 8 < draw.int(0, 8)
+        plain = draw.bytes(h * w).reshape(h, w) % 8 < draw.density()
         points, hierarchy = foveal.find_contours(plain, draw.pick(MODES), draw.pick(METHODS))
         contours = list(points)
         if draw.bool():
