@@ -229,6 +229,16 @@ EXTRA = (
         ("tests/test_gradients.py",),
         "canny on (H, W, C) images ignores the last channel when picking the strongest gradient",
     ),
+    Mutant(
+        "sobel-shared-kernels",
+        "threads",
+        "cpp/src/filters/filters.cpp",
+        "  std::vector<double> kx, ky;\n  deriv_kernels(dx, dy, ksize, kx, ky);",
+        "  static std::vector<double> kx, ky;\n  deriv_kernels(dx, dy, ksize, kx, ky);",
+        ("tests/test_stress.py",),
+        "a data race: sobel's kernels in a static vector shared by every thread (fine from one "
+        "thread; concurrent sobel and scharr calls overwrite each other's)",
+    ),
 )
 
 
