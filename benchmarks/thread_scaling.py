@@ -11,8 +11,9 @@ disturbed by other processes). Beside each ratio the table gives the CPU this pr
 the 2-thread round (2.0 = both threads ran throughout; near 1.0 = they took turns, the GIL or a
 lock) and the CPU other processes took meanwhile (from /proc/stat), since on a shared 2-core
 machine any other work lowers the 2-thread side first; and the share of time the two threads
-spent blocked (asleep on the GIL or a lock, from each thread's schedstat), which measures
-serialization directly, whatever the machine's load.
+spent blocked (asleep on the GIL or a lock, from each thread's schedstat). Two control rows
+(a pure-Python loop that holds the GIL, np.sort that releases it) calibrate the columns for
+the load of the moment.
 
     python benchmarks/thread_scaling.py                      # prints the table
     python benchmarks/thread_scaling.py --output benchmarks/results/thread-scaling-cpu-2core-epyc.md
@@ -52,7 +53,19 @@ def _workloads():
     xp = rng.standard_normal((8, 64, 112, 112)).astype(np.float32)
     q = rng.standard_normal((1, 8, 512, 64)).astype(np.float32)
     se = foveal.structuring_element("ellipse", 7)
+    values = rng.standard_normal(400_000)
+
+    def python_loop():
+        total = 0
+        for i in range(40_000):
+            total += i
+        return total
+
     return {
+        # Calibration: what the columns read for code that holds the GIL throughout, and for
+        # a NumPy call that releases it, on the machine as loaded during this run.
+        "control: GIL held": ("a pure-Python loop", python_loop),
+        "control: GIL released": ("np.sort of 400000 float64", lambda: np.sort(values)),
         "morphology": ("dilate 1080x1920 uint8, 7x7 ellipse", lambda: foveal.dilate(gray, se)),
         "filters": (
             "gaussian_blur 1080x1920 float32, 7x7",
@@ -188,20 +201,20 @@ def main(argv=None) -> int:
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     rows = []
     for family, (what, call) in _workloads().items():
-        if args.only and family not in args.only:
+        if args.only and family not in args.only and not family.startswith("control"):
             continue
         n = _calls_for(call, args.seconds)
         m = measure(call, n, args.repeats)
         rows.append((family, what, n, m))
         print(
-            f"{family:14s} {m['one_ms']:8.3f} ms  {m['two_ms']:8.3f} ms  x{m['ratio']:4.2f}  "
+            f"{family:22s} {m['one_ms']:8.3f} ms  {m['two_ms']:8.3f} ms  x{m['ratio']:4.2f}  "
             f"cpu {m['two_cpu']:4.2f}  others {m['others']:4.2f}  blocked {m['blocked']:4.2f}  "
             f"({what}, {n} calls)",
             flush=True,
         )
     load_after = os.getloadavg()
 
-    ratios = [r[3]["ratio"] for r in rows]
+    ratios = [r[3]["ratio"] for r in rows if not r[0].startswith("control")]
     lines = [
         "# Thread scaling: 2 Python threads against 1 (each call at foveal.num_threads(1))",
         "",
@@ -218,7 +231,9 @@ def main(argv=None) -> int:
         "time from the 2-thread side and lowers the ratio. Blocked = share of the 2-thread "
         "rounds each thread spent asleep, neither running nor waiting for a CPU "
         "(/proc/thread-self/schedstat; median of the rounds): the time lost to the GIL or a "
-        "lock, which the machine's other load does not inflate.",
+        "lock. Under heavy load a thread woken to take the GIL waits in the run queue "
+        "instead, so blocked then underestimates GIL waits: read it against the two control "
+        "rows, measured in the same run.",
         "",
         "| family | workload | calls | 1 thread, ms/call | 2 threads, ms/call | ratio | CPU "
         "| others | blocked |",
