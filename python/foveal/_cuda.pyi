@@ -47,3 +47,33 @@ def bandpass_mask(
     order: int,
     stream: int,
 ) -> None: ...
+def kmeans_assign(
+    dtype: str,
+    data: int,
+    centers: int,
+    weights: int,
+    labels: int,
+    sums: int,
+    counts: int,
+    result: int,
+    n: int,
+    d: int,
+    k: int,
+    want_inertia: bool,
+    path: str,
+    shared_limit: int,
+    stream: int,
+) -> None: ...
+def kmeans_distances(
+    dtype: str,
+    data: int,
+    centers: int,
+    weights: int,
+    labels: int,
+    distances: int,
+    result: int,
+    n: int,
+    d: int,
+    k: int,
+    stream: int,
+) -> None: ...

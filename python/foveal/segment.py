@@ -8,7 +8,8 @@ empty clusters (the points farthest from their centers move to them), the same f
 assignment; and greedy k-means++ as scikit-learn draws it (with NumPy's generator: the same
 algorithm, another random stream). Each iteration is one fused pass over the data in C++
 (distances by register-tiled products, argmin and float64 partial sums per chunk of points,
-never an N x K matrix); on CuPy arrays the pass is a blocked CuPy computation.
+never an N x K matrix); on CuPy arrays it is the CUDA kernels' fused pass (cuda/kmeans.cu, the
+same labels), or a blocked CuPy computation where the _cuda module was not built.
 
 >>> import foveal, numpy as np
 >>> x = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
@@ -25,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _dispatch as dsp
+from . import _gpu
 from . import _validate as val
 from ._backend import _core
 from ._typing import Array
@@ -57,6 +59,9 @@ class KMeansResult(NamedTuple):
 
 def _xp_of(arr):
     if dsp.is_cupy(arr):
+        dev = _gpu.device(arr)
+        if dev is not None:  # CuPy, or NumPy when the tests run the kernels' emulator
+            return dev.xp
         import cupy
 
         return cupy
@@ -93,6 +98,7 @@ class _Assign:
         self.sums = xp.empty((k, d), np.float64)
         self.counts = xp.empty(k, np.float64)
         self.native = not dsp.is_cupy(x)
+        self.dev = None if self.native else _gpu.device(x)  # None: the CuPy fallback
         self.bounds = None
         if bounded and self.native and (k > 16 or d > 8):  # the few-centers path has none
             self.bounds = tuple(np.empty(n, np.float64) for _ in range(3))  # upper, lower, |x|
@@ -106,6 +112,19 @@ class _Assign:
             self.shift = np.sqrt((diff * diff).sum(axis=1))
 
     def __call__(self, centers, want_inertia: bool = True) -> tuple[float, int]:
+        if self.dev is not None:
+            from ._gpu import segment as kernels
+
+            return kernels.assign(
+                self.dev,
+                self.x,
+                self.w,
+                centers,
+                self.labels,
+                self.sums,
+                self.counts,
+                want_inertia=want_inertia,
+            )
         if not self.native:
             from ._cupy import segment as fallback
 
@@ -177,6 +196,11 @@ def _lloyd(x, w, centers, max_iter: int, tol: float) -> tuple[Any, Any, float, i
 def _inertia(x, w, centers, labels) -> float:
     if not dsp.is_cupy(x):
         return _core.kmeans_inertia(x, centers, w, labels)
+    dev = _gpu.device(x)
+    if dev is not None:
+        from ._gpu import segment as kernels
+
+        return kernels.inertia(dev, x, w, centers, labels)
     diff = x.astype(np.float64) - centers[labels].astype(np.float64)
     dist = (diff * diff).sum(axis=1)
     return float((dist if w is None else dist * w).sum())
@@ -187,7 +211,13 @@ def _relocate(x, w, centers_old, labels, empty, sums, counts):
     their assigned old centers each become one empty cluster's center."""
     xp = _xp_of(x)
     n_empty = int(empty.size)
-    if dsp.is_cupy(x):
+    dev = _gpu.device(x) if dsp.is_cupy(x) else None
+    if dev is not None:  # the data dtype's values, exactly, as natively
+        from ._gpu import segment as kernels
+
+        distances = xp.empty(x.shape[0], np.float64)
+        kernels.inertia(dev, x, None, centers_old, labels, distances)
+    elif dsp.is_cupy(x):
         distances = ((x - centers_old[labels]) ** 2).sum(axis=1)
     else:
         distances = np.empty(x.shape[0], np.float64)  # the data dtype's values, exactly
@@ -205,12 +235,16 @@ def _relocate(x, w, centers_old, labels, empty, sums, counts):
         counts[old_id] -= weight
 
 
+def _on_host(arr):
+    return arr if isinstance(arr, np.ndarray) else arr.get()  # NumPy (or its subclasses) or CuPy
+
+
 def _kmeans_plusplus(x, w, k: int, rng: np.random.Generator):
     """Greedy k-means++ (scikit-learn's algorithm): each new center is the best, by total
     potential, of 2 + int(ln k) candidates drawn with probability proportional to weight times
     squared distance to the closest center so far."""
-    xh = np.asarray(x.get() if dsp.is_cupy(x) else x, dtype=np.float64)
-    wh = np.ones(len(xh)) if w is None else np.asarray(w.get() if dsp.is_cupy(w) else w, np.float64)
+    xh = np.asarray(_on_host(x), dtype=np.float64)
+    wh = np.ones(len(xh)) if w is None else np.asarray(_on_host(w), np.float64)
     n = len(xh)
     trials = 2 + int(np.log(k))
     norms = (xh * xh).sum(axis=1)
