@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "simt.hpp"
 
@@ -103,6 +104,34 @@ __host__ __device__ __forceinline__ Half to_half(float f) { return __float2half_
 __host__ __device__ __forceinline__ float to_float(BFloat16 b) { return __bfloat162float(b); }
 __host__ __device__ __forceinline__ BFloat16 to_bfloat16(float f) { return __float2bfloat16_rn(f); }
 #endif
+
+// Kernels templated on the element type accumulate in Wide<T> (float; double for double) and
+// convert with widen() / narrow<T>() (to nearest even for the 16-bit types).
+template <class T>
+struct WideOf {
+  using type = float;
+};
+template <>
+struct WideOf<double> {
+  using type = double;
+};
+template <class T>
+using Wide = typename WideOf<T>::type;
+
+__host__ __device__ __forceinline__ float widen(Half v) { return to_float(v); }
+__host__ __device__ __forceinline__ float widen(BFloat16 v) { return to_float(v); }
+__host__ __device__ __forceinline__ float widen(float v) { return v; }
+__host__ __device__ __forceinline__ double widen(double v) { return v; }
+
+template <class T>
+__host__ __device__ __forceinline__ T narrow(Wide<T> v) {
+  if constexpr (std::is_same<T, Half>::value)
+    return to_half(v);
+  else if constexpr (std::is_same<T, BFloat16>::value)
+    return to_bfloat16(v);
+  else
+    return v;
+}
 
 // Two 16-bit values in one register, the lower one first (as the fragments hold them).
 template <class T>

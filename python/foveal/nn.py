@@ -71,15 +71,31 @@ def _kernels():
     return gpu_nn
 
 
+def _conv_kernels():
+    from ._gpu import conv as gpu_conv
+
+    return gpu_conv
+
+
 def _xp():
     import cupy
 
     return cupy
 
 
-def _float_array(obj, fn: str, name: str, ranks: tuple[int, int], shapes: str):
-    """``(array, kind)`` for a float32 / float64 argument of rank ``ranks[0]`` or ``ranks[1]``."""
-    arr, kind = dsp.float_array(obj, fn, name)
+def _float_array(obj, fn: str, name: str, ranks: tuple[int, int], shapes: str, gpu_dtypes=()):
+    """``(array, kind)`` for a float32 / float64 argument (or, on the GPU, one of
+    ``gpu_dtypes``) of rank ``ranks[0]`` or ``ranks[1]``."""
+    arr, kind = dsp.to_array(obj, fn, name, NN_DTYPES)
+    gpu = gpu_dtypes and dsp.is_cupy(arr)
+    allowed = (*gpu_dtypes, *NN_DTYPES) if gpu else NN_DTYPES
+    if arr.dtype.name not in allowed:
+        where = " on the GPU" if gpu else ""
+        extra = "; bfloat16 as torch CUDA tensors" if gpu else ""
+        raise TypeError(
+            f"{fn}: {name} dtype {arr.dtype} is not supported{where} (supported: "
+            f"{', '.join(allowed)}{extra})"
+        )
     if arr.ndim not in ranks:
         raise ValueError(
             f"{fn}: {name} must be {shapes}, got {arr.ndim}-D shape {tuple(arr.shape)}"
@@ -91,8 +107,10 @@ class _Tensor:
     """An NCHW input: the 4-D array (a batch axis added to unbatched input), its kind, and
     whether the caller's tensor was batched."""
 
-    def __init__(self, obj, fn: str, name: str = "input"):
-        arr, self.kind = _float_array(obj, fn, name, (4, 3), "4-D (N, C, H, W) or 3-D (C, H, W)")
+    def __init__(self, obj, fn: str, name: str = "input", gpu_dtypes=()):
+        arr, self.kind = _float_array(
+            obj, fn, name, (4, 3), "4-D (N, C, H, W) or 3-D (C, H, W)", gpu_dtypes
+        )
         self.batched = arr.ndim == 4
         self.arr = arr if self.batched else arr[None]
         if any(s == 0 for s in self.arr.shape[1:]):
@@ -230,9 +248,15 @@ def conv2d(
     product (register- and cache-blocked, one micro-kernel per instruction set) that reads the
     image in place for stride 1 and packs implicit im2col panels otherwise.
 
+    On the GPU (CuPy arrays, torch CUDA tensors) with foveal's CUDA kernels: depthwise by a
+    direct kernel; the rest by an implicit GEMM on tensor cores for float16 and bfloat16
+    (float accumulation) and for float32 as tf32 where torch would use tf32 for a convolution
+    (``torch.backends.cudnn`` flags when torch is imported, else yes, torch's default), float32
+    and float64 FMAs otherwise. Without the kernels CuPy input takes CuPy's matrix products.
+
     Args:
         input: (N, C_in, H, W) or unbatched (C_in, H, W), float32 or float64 (NumPy, CuPy, torch
-            or any DLPack object).
+            or any DLPack object); on the GPU also float16, and bfloat16 torch CUDA tensors.
         weight: (C_out, C_in / groups, kH, kW), the input's dtype and device.
         bias: (C_out,) or None.
         stride: an int or (rows, cols) pair, >= 1.
@@ -255,14 +279,51 @@ def conv2d(
            [ 8., 12., 12.,  8.]], dtype=float32)
     """
     fn = "conv2d"
-    t = _Tensor(input, fn)
+    if _conv_kernels().is_cuda_bfloat16(input):  # CuPy has no bfloat16: torch's own route
+        x, w, b, batched = _conv_kernels().torch_operands(input, weight, bias, fn)
+        geometry = _conv_geometry(fn, x.shape, w.shape, b, stride, padding, dilation, groups)
+        return _conv_kernels().conv2d_torch(x, w, b, geometry, batched, out)
+    t = _Tensor(input, fn, gpu_dtypes=("float16",))
     w = _param(weight, t, "weight", 4)
     b = None if bias is None else _param(bias, t, "bias", 1)
+    st, pads, dil, g, (oh, ow) = _conv_geometry(
+        fn, t.arr.shape, w.shape, b, stride, padding, dilation, groups
+    )
+    shape4 = (t.arr.shape[0], w.shape[0], oh, ow)
+
+    def native(dst):
+        _core.conv2d(
+            t.host(),
+            np.ascontiguousarray(w),
+            None if b is None else np.ascontiguousarray(b),
+            dst,
+            st[0],
+            st[1],
+            *pads,
+            dil[0],
+            dil[1],
+            g,
+        )
+
+    def fallback():
+        return _fallbacks().conv2d(_xp(), t.arr, w, b, st, pads, dil, g)
+
+    def gpu(dev):
+        return _conv_kernels().conv2d(dev, t.arr, w, b, st, pads, dil, g, (oh, ow))
+
+    return _run(t, shape4, out, native, fallback, (w, b), gpu=gpu)
+
+
+def _conv_geometry(
+    fn: str, x_shape, w_shape, b, stride, padding, dilation, groups
+) -> tuple[tuple[int, int], tuple[int, int, int, int], tuple[int, int], int, tuple[int, int]]:
+    """(stride, (top, bottom, left, right) padding, dilation, groups, (oh, ow)) of a conv2d
+    of an (N, C_in, H, W) input by a (C_out, C_in / groups, kH, kW) weight, checked."""
     groups = val.as_int(groups, fn, "groups", minimum=1, maximum=_MAX_SIZE)
-    n, c_in, h, wd = t.arr.shape
-    c_out, c_in_g, kh, kw = w.shape
-    if min(w.shape) == 0:
-        raise ValueError(f"{fn}: weight must not be empty, got shape {tuple(w.shape)}")
+    n, c_in, h, wd = x_shape
+    c_out, c_in_g, kh, kw = w_shape
+    if min(w_shape) == 0:
+        raise ValueError(f"{fn}: weight must not be empty, got shape {tuple(w_shape)}")
     if c_in % groups or c_out % groups:
         raise ValueError(
             f"{fn}: groups={groups} must divide the input channels ({c_in}) and the output "
@@ -270,7 +331,7 @@ def conv2d(
         )
     if c_in_g * groups != c_in:
         raise ValueError(
-            f"{fn}: weight of shape {tuple(w.shape)} expects {c_in_g * groups} input channels "
+            f"{fn}: weight of shape {tuple(w_shape)} expects {c_in_g * groups} input channels "
             f"for groups={groups}, got input with {c_in}"
         )
     if b is not None and b.shape[0] != c_out:
@@ -284,26 +345,7 @@ def conv2d(
         raise ValueError(
             f"{fn}: the (dilated, padded) kernel {kh}x{kw} is larger than the input {h}x{wd}"
         )
-    shape4 = (n, c_out, oh, ow)
-
-    def native(dst):
-        _core.conv2d(
-            t.host(),
-            np.ascontiguousarray(w),
-            None if b is None else np.ascontiguousarray(b),
-            dst,
-            stride[0],
-            stride[1],
-            *pads,
-            dilation[0],
-            dilation[1],
-            groups,
-        )
-
-    def fallback():
-        return _fallbacks().conv2d(_xp(), t.arr, w, b, stride, pads, dilation, groups)
-
-    return _run(t, shape4, out, native, fallback, (w, b))
+    return stride, pads, dilation, groups, (oh, ow)
 
 
 # --------------------------------------------------------------------------------------------
