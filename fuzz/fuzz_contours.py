@@ -127,7 +127,9 @@ def draw_points(draw: Draw, h: int, w: int) -> np.ndarray:
     lo_y, hi_y = -reach * h, (reach + 1) * h - 1
     xs = [draw.int(lo_x, hi_x) for _ in range(n)]
     ys = [draw.int(lo_y, hi_y) for _ in range(n)]
-    return np.array([xs, ys], np.int64).T.clip(-MAX_COORD, MAX_COORD)
+    # within the limit after any offset drawn below (|offset| <= 40): the limit holds for both
+    limit = MAX_COORD - 64
+    return np.array([xs, ys], np.int64).T.clip(-limit, limit)
 
 
 def as_contour(draw: Draw, pts: np.ndarray):
