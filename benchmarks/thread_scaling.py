@@ -171,14 +171,21 @@ def measure(call, n: int, repeats: int) -> dict:
         two.append(_two_threads(call, n))
     b1 = min(one, key=lambda r: r.wall)
     b2 = min(two, key=lambda r: r.wall)
-    return {
+    result = {
         "one_ms": b1.wall / n * 1e3,
         "two_ms": b2.wall / n * 1e3,
         "ratio": b1.wall / b2.wall,
         "two_cpu": b2.cpu / b2.wall,  # cores this process kept busy with 2 threads (max 2)
         "others": float(np.median([r.others for r in two])),
         "blocked": float(np.median([r.blocked for r in two])),
+        # CPU time per call, 2 threads over 1: above 1.0 when the threads slow each other's
+        # work down (shared caches, memory bandwidth, a spinning lock)
+        "cpu_per_call": b2.cpu / b1.cpu,
     }
+    # What two free cores would give: each thread loses its blocked share, and its work costs
+    # cpu_per_call times as much. A projection, not a measurement.
+    result["projected"] = 2 * (1 - result["blocked"]) / result["cpu_per_call"]
+    return result
 
 
 def _calls_for(call, target_s: float) -> int:
@@ -209,6 +216,7 @@ def main(argv=None) -> int:
         print(
             f"{family:22s} {m['one_ms']:8.3f} ms  {m['two_ms']:8.3f} ms  x{m['ratio']:4.2f}  "
             f"cpu {m['two_cpu']:4.2f}  others {m['others']:4.2f}  blocked {m['blocked']:4.2f}  "
+            f"cpu/call {m['cpu_per_call']:4.2f}  projected x{m['projected']:4.2f}  "
             f"({what}, {n} calls)",
             flush=True,
         )
@@ -233,22 +241,28 @@ def main(argv=None) -> int:
         "(/proc/thread-self/schedstat; median of the rounds): the time lost to the GIL or a "
         "lock. Under heavy load a thread woken to take the GIL waits in the run queue "
         "instead, so blocked then underestimates GIL waits: read it against the two control "
-        "rows, measured in the same run.",
+        "rows, measured in the same run. CPU/call = CPU time per call with 2 threads over "
+        "1 thread (1.0: the threads do not slow each other's work). Projected = 2 x (1 - "
+        "blocked) / (CPU/call): the ratio two free cores would give if nothing else changed "
+        "(a projection from this run, not a measurement).",
         "",
         "| family | workload | calls | 1 thread, ms/call | 2 threads, ms/call | ratio | CPU "
-        "| others | blocked |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| others | blocked | CPU/call | projected |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for family, what, n, m in rows:
         lines.append(
             f"| {family} | {what} | {n} | {m['one_ms']:.3f} | {m['two_ms']:.3f} | "
-            f"{m['ratio']:.2f} | {m['two_cpu']:.2f} | {m['others']:.2f} | {m['blocked']:.2f} |"
+            f"{m['ratio']:.2f} | {m['two_cpu']:.2f} | {m['others']:.2f} | {m['blocked']:.2f} | "
+            f"{m['cpu_per_call']:.2f} | {m['projected']:.2f} |"
         )
     if ratios:
+        projected = [r[3]["projected"] for r in rows if not r[0].startswith("control")]
         lines += [
             "",
-            f"Lowest ratio {min(ratios):.2f}, median {float(np.median(ratios)):.2f}; "
-            f"{sum(r >= 1.7 for r in ratios)} of {len(ratios)} families at >= 1.7.",
+            f"Measured ratio: lowest {min(ratios):.2f}, median {float(np.median(ratios)):.2f}; "
+            f"{sum(r >= 1.7 for r in ratios)} of {len(ratios)} families at >= 1.7. Projected: "
+            f"lowest {min(projected):.2f}, median {float(np.median(projected)):.2f}.",
         ]
     text = "\n".join(lines) + "\n"
     if args.output:
