@@ -149,27 +149,32 @@ _SPECIALS[253:] = (np.nan, np.inf, -np.inf)
 
 
 class Draw:
-    """Arguments drawn from the fuzzer's bytes. Once the bytes run out every choice is its
-    smallest one (short inputs still make valid calls) and array data comes from a generator
-    seeded by the whole input: libFuzzer keeps its inputs short, and zeros would make every
-    image of a short input blank."""
+    """Arguments drawn from the fuzzer's bytes. Once the bytes run out, sizes, choices and
+    array data come from a generator seeded by the whole input, and every argument is valid:
+    libFuzzer keeps its inputs short (the Python coverage it sees does not grow with sizes or
+    values), so each short input still stands for a whole random call."""
 
     def __init__(self, data: bytes):
         self.fdp = atheris.FuzzedDataProvider(data)
         self.rest = np.random.default_rng(zlib.crc32(data))
 
     def int(self, lo: int, hi: int) -> int:
+        if self.fdp.remaining_bytes() == 0:
+            return int(self.rest.integers(lo, hi, endpoint=True))
         return self.fdp.ConsumeIntInRange(lo, hi)
 
     def bool(self) -> bool:
+        if self.fdp.remaining_bytes() == 0:
+            return bool(self.rest.integers(0, 1, endpoint=True))
         return self.fdp.ConsumeBool()
 
     def chance(self, p: float) -> bool:
-        """True with probability about ``p`` (one byte); False once the bytes have run out."""
+        """True with probability about ``p`` (one byte); False once the bytes have run out
+        (invalid arguments and rare paths are the input's choice only)."""
         return self.fdp.ConsumeIntInRange(0, 255) >= 256 - p * 256
 
     def pick(self, choices):
-        return choices[self.fdp.ConsumeIntInRange(0, len(choices) - 1)]
+        return choices[self.int(0, len(choices) - 1)]
 
     def bytes(self, n: int) -> np.ndarray:
         """``n`` bytes as uint8 values, generated past the end of the input."""
@@ -179,7 +184,7 @@ class Draw:
         return np.concatenate([raw, self.rest.integers(0, 256, n - raw.size, dtype=np.uint8)])
 
     def density(self) -> int:
-        """Eighths of pixels set, half of them when the bytes have run out."""
+        """Eighths of pixels set (half of them as the first choice)."""
         return self.pick((4, 1, 2, 3, 5, 6, 7, 0, 8))
 
     def floats(self, shape, dtype, *, specials: bool = False) -> np.ndarray:
