@@ -28,7 +28,8 @@ python -c "import atheris" 2> /dev/null || pip install -q atheris
 # the atheris wheel installs, and ASan is told not to insist on being first.
 preload=""
 asan_options=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1
-if ldd "$pkg"/foveal/_core*.so | grep -q libasan; then
+# (grep without -q: its early exit would fail ldd with SIGPIPE, and the pipe with pipefail)
+if ldd "$pkg"/foveal/_core*.so | grep libasan > /dev/null; then
   archive="$(python -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')"
   archive="$archive/libclang_rt.fuzzer_no_main.a"
   if [ -f "$archive" ]; then
