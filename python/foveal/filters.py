@@ -98,6 +98,13 @@ def _cupy(name: str):
     return lambda *args: fn(xp, ndi, *args)
 
 
+def _gpu_filters():
+    """foveal._gpu.filters: the CUDA kernels' route for CuPy input (imported when used)."""
+    from ._gpu import filters
+
+    return filters
+
+
 def filter2d(
     image: Array,
     kernel: ArrayOrList,
@@ -142,6 +149,10 @@ def filter2d(
     ay, ax = _anchor(anchor, k.shape[0], k.shape[1], fn)
     delta = val.as_number(delta, fn, "delta")
     dt = _output_dtype(dtype, arr.dtype, fn)
+
+    def fallback():
+        return _cupy("filter2d")(arr, k, (ay, ax), delta, border, values, dt)
+
     return dsp.run(
         fn,
         arr,
@@ -149,7 +160,10 @@ def filter2d(
         dt,
         out,
         lambda s, d: _core.filter2d(s, d, k, ay, ax, delta, border, values),
-        lambda: _cupy("filter2d")(arr, k, (ay, ax), delta, border, values, dt),
+        fallback,
+        gpu=lambda dev: _gpu_filters().filter2d(
+            dev, arr, k, (ay, ax), delta, border, values, dt, fallback
+        ),
     )
 
 
@@ -192,6 +206,10 @@ def sep_filter2d(
     ay, ax = _anchor(anchor, ky.size, kx.size, fn)
     delta = val.as_number(delta, fn, "delta")
     dt = _output_dtype(dtype, arr.dtype, fn)
+
+    def fallback():
+        return _cupy("sep_filter2d")(arr, kx, ky, (ay, ax), delta, border, values, dt)
+
     return dsp.run(
         fn,
         arr,
@@ -199,7 +217,10 @@ def sep_filter2d(
         dt,
         out,
         lambda s, d: _core.sep_filter2d(s, d, kx, ky, ay, ax, delta, border, values),
-        lambda: _cupy("sep_filter2d")(arr, kx, ky, (ay, ax), delta, border, values, dt),
+        fallback,
+        gpu=lambda dev: _gpu_filters().sep_filter2d(
+            dev, arr, kx, ky, (ay, ax), delta, border, values, dt, fallback
+        ),
     )
 
 
@@ -241,6 +262,10 @@ def box_filter(
     normalize = val.as_bool(normalize, fn, "normalize")
     normalize = bool(normalize)
     dt = _output_dtype(dtype, arr.dtype, fn)
+
+    def fallback():
+        return _cupy("box_filter")(arr, (kh, kw), normalize, (ay, ax), border, values, dt)
+
     return dsp.run(
         fn,
         arr,
@@ -248,7 +273,10 @@ def box_filter(
         dt,
         out,
         lambda s, d: _core.box_filter(s, d, kh, kw, normalize, ay, ax, border, values),
-        lambda: _cupy("box_filter")(arr, (kh, kw), normalize, (ay, ax), border, values, dt),
+        fallback,
+        gpu=lambda dev: _gpu_filters().box_filter(
+            dev, arr, (kh, kw), normalize, (ay, ax), border, values, dt, fallback
+        ),
     )
 
 
@@ -302,7 +330,11 @@ def gaussian_blur(
         raise ValueError(f"{fn}: ksize 0 needs sigma > 0 to derive it from")
     if max(sx, sy) > 1 << 16:
         raise ValueError(f"{fn}: sigma must be at most {1 << 16}, got {max(sx, sy)}")
+
     # A size of 0 is derived from its sigma by the kernel (and the fallback), as cv2 does.
+    def fallback():
+        return _cupy("gaussian_blur")(arr, (kh, kw), sx, sy, border, values)
+
     return dsp.run(
         fn,
         arr,
@@ -310,7 +342,10 @@ def gaussian_blur(
         arr.dtype,
         out,
         lambda s, d: _core.gaussian_blur(s, d, kh, kw, sx, sy, border, values),
-        lambda: _cupy("gaussian_blur")(arr, (kh, kw), sx, sy, border, values),
+        fallback,
+        gpu=lambda dev: _gpu_filters().gaussian_blur(
+            dev, arr, (kh, kw), sx, sy, border, values, fallback
+        ),
     )
 
 
@@ -382,6 +417,10 @@ def _sobel(fn, image, dx, dy, ksize, scale, delta, border, border_value, dtype, 
     scale = val.as_number(scale, fn, "scale")
     delta = val.as_number(delta, fn, "delta")
     dt = _output_dtype(dtype, _float_out(arr), fn)
+
+    def fallback():
+        return _cupy("sobel")(arr, dx, dy, ksize, scale, delta, border, values, dt)
+
     return dsp.run(
         fn,
         arr,
@@ -389,7 +428,10 @@ def _sobel(fn, image, dx, dy, ksize, scale, delta, border, border_value, dtype, 
         dt,
         out,
         lambda s, d: _core.sobel(s, d, dx, dy, ksize, scale, delta, border, values),
-        lambda: _cupy("sobel")(arr, dx, dy, ksize, scale, delta, border, values, dt),
+        fallback,
+        gpu=lambda dev: _gpu_filters().sobel(
+            dev, arr, dx, dy, ksize, scale, delta, border, values, dt, fallback
+        ),
     )
 
 
