@@ -215,6 +215,45 @@ inline double min(double a, double b) { return std::fmin(a, b); }
 inline double max(double a, double b) { return std::fmax(a, b); }
 #undef FOVEAL_EMU_MINMAX
 
+// SIMD within a 32-bit word (CUDA's __v*4 on bytes, __v*2 on halfwords) and the funnel shift.
+namespace foveal {
+namespace simt_emu {
+template <int kBits, class F>
+inline unsigned per_lane(unsigned a, unsigned b, F f) {
+  constexpr unsigned mask = (1u << kBits) - 1;
+  unsigned out = 0;
+  for (int s = 0; s < 32; s += kBits) out |= (f((a >> s) & mask, (b >> s) & mask) & mask) << s;
+  return out;
+}
+inline int s16(unsigned v) {
+  return static_cast<short>(static_cast<unsigned short>(v));
+}
+}  // namespace simt_emu
+}  // namespace foveal
+#define FOVEAL_EMU_SIMD(name, bits, expr)                                          \
+  inline unsigned name(unsigned a, unsigned b) {                                   \
+    using ::foveal::simt_emu::s16;                                                 \
+    return ::foveal::simt_emu::per_lane<bits>(                                     \
+        a, b, [](unsigned x, unsigned y) { return static_cast<unsigned>(expr); }); \
+  }
+FOVEAL_EMU_SIMD(__vmaxu4, 8, x > y ? x : y)
+FOVEAL_EMU_SIMD(__vminu4, 8, x < y ? x : y)
+FOVEAL_EMU_SIMD(__vsubus4, 8, x > y ? x - y : 0u)
+FOVEAL_EMU_SIMD(__vmaxu2, 16, x > y ? x : y)
+FOVEAL_EMU_SIMD(__vminu2, 16, x < y ? x : y)
+FOVEAL_EMU_SIMD(__vsubus2, 16, x > y ? x - y : 0u)
+FOVEAL_EMU_SIMD(__vmaxs2, 16, s16(x) > s16(y) ? x : y)
+FOVEAL_EMU_SIMD(__vmins2, 16, s16(x) < s16(y) ? x : y)
+FOVEAL_EMU_SIMD(__vsubss2, 16,
+                s16(x) - s16(y) < -32768 ? -32768
+                                         : (s16(x) - s16(y) > 32767 ? 32767 : s16(x) - s16(y)))
+#undef FOVEAL_EMU_SIMD
+// (hi:lo) >> (shift & 31), the low 32 bits.
+inline unsigned __funnelshift_r(unsigned lo, unsigned hi, unsigned shift) {
+  const unsigned long long v = (static_cast<unsigned long long>(hi) << 32) | lo;
+  return static_cast<unsigned>(v >> (shift & 31));
+}
+
 // --- vector types -------------------------------------------------------------------------
 #define FOVEAL_EMU_VEC4(name, T, align)                                  \
   struct alignas(align) name {                                           \

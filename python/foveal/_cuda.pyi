@@ -166,3 +166,78 @@ def box_filter(
 def filter_fits(
     kind: str, src_dtype: str, dst_dtype: str, channels: int, kh: int, kw: int
 ) -> bool: ...
+def morph_max_runs() -> int: ...
+def morph_supported(
+    elem: str,
+    h: int,
+    w: int,
+    c: int,
+    kh: int,
+    kw: int,
+    ay: int,
+    ax: int,
+    runs: list[int],
+) -> bool: ...
+def morph_plan(
+    elem: str,
+    h: int,
+    w: int,
+    c: int,
+    border: str,
+    kh: int,
+    kw: int,
+    ay: int,
+    ax: int,
+    runs: list[int],
+) -> dict[str, object]: ...
+def morph_pair_supported(
+    elem: str,
+    h: int,
+    w: int,
+    c: int,
+    border: str,
+    kh: int,
+    kw: int,
+    ay: int,
+    ax: int,
+    runs: list[int],
+) -> bool: ...
+def morph_pass(
+    elem: str,
+    h: int,
+    w: int,
+    c: int,
+    border: str,
+    kh: int,
+    kw: int,
+    ay: int,
+    ax: int,
+    runs: list[int],
+    dilate: bool,
+    pixel: bytes,
+    src: int,
+    dst: int,
+    epilogue: str,
+    other: int,
+    stream: int,
+) -> None: ...
+def morph_pair(
+    elem: str,
+    h: int,
+    w: int,
+    c: int,
+    border: str,
+    kh: int,
+    kw: int,
+    ay: int,
+    ax: int,
+    runs: list[int],
+    first_dilates: bool,
+    first_pixel: bytes,
+    second_pixel: bytes,
+    src: int,
+    dst: int,
+    epilogue: str,
+    other: int,
+    stream: int,
+) -> None: ...

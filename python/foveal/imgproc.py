@@ -116,6 +116,11 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
 
         return cupy_morph.morphology(op, arr, mask, (ay, ax), iterations, border, values)
 
+    def gpu(dev):
+        from ._gpu import morphology as gpu_morph
+
+        return gpu_morph.morphology(dev, op, arr, mask, (ay, ax), iterations, border, values)
+
     return dsp.run(
         fn,
         arr,
@@ -126,6 +131,7 @@ def _run(fn, op, image, kernel, anchor, iterations, border, border_value, out):
             op, view(s), view(d), mask, ay, ax, iterations, border, values, binary
         ),
         fallback,
+        gpu=gpu,
     )
 
 
