@@ -142,6 +142,39 @@ __device__ __forceinline__ std::uint32_t pack2(T lo, T hi) {
   return static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b) << 16;
 }
 
+// Two floats rounded to nearest (even) into one register of two 16-bit values (Half or
+// BFloat16), the lower one first: cvt.rn.f16x2.f32 / cvt.rn.bf16x2.f32 on sm_80 (one
+// instruction for both), narrow() under the emulator.
+template <class T>
+__device__ __forceinline__ std::uint32_t pack2_rn(float lo, float hi) {
+#if defined(FOVEAL_SIMT_EMU)
+  return pack2(narrow<T>(lo), narrow<T>(hi));
+#else
+  std::uint32_t r;
+  if constexpr (std::is_same<T, Half>::value) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    std::memcpy(&r, &h, 4);
+  } else {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    std::memcpy(&r, &h, 4);
+  }
+  return r;
+#endif
+}
+
+// 2^x by the special-function unit: ex2.approx.ftz.f32 (relative error about 2^-22, results
+// below 2^-126 flushed to 0; 2^-inf = 0). The emulator computes it exactly (it differs from
+// the device only in those last bits and the flushed subnormals).
+__device__ __forceinline__ float exp2_approx(float x) {
+#if defined(FOVEAL_SIMT_EMU)
+  return std::exp2(x);
+#else
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+#endif
+}
+
 // A float rounded to tf32 (10 mantissa bits, to nearest, ties away from zero: cvt.rna.tf32).
 __device__ __forceinline__ std::uint32_t to_tf32(float f) {
 #if defined(FOVEAL_SIMT_EMU)

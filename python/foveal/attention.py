@@ -18,7 +18,7 @@ compositions (foveal._attention_forms) run by NumPy on the CPU and CuPy on the G
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 FLOAT_DTYPES = ("float32", "float64")
+# What CuPy input takes besides: the fused CUDA kernel's float16 (bfloat16 comes as torch tensors).
+GPU_DTYPES = ("float16",)
 # What a row gives when none of its keys takes part (torch 2.13's CPU kernel: zeros).
 EMPTY_ROW = 0.0
 
@@ -111,8 +113,16 @@ def scaled_dot_product_attention(
     products per instruction set, threads over batches, heads and query tiles; causal tiles
     above the diagonal are skipped. Memory O(L*E + S*E), never O(L*S).
 
+    On the GPU (CuPy arrays, torch CUDA tensors) with foveal's CUDA kernels, a fused
+    tensor-core kernel (FlashAttention-2's forward pass, cuda/attention_kernel.cuh) takes
+    float16 and bfloat16 (float32 accumulation) and float32 (3xTF32: float32's accuracy) with
+    heads up to 256, on the caller's stream; float64, wider heads and builds without the
+    kernels take CuPy's matrix products (float16 in float32; bfloat16 torch tensors are
+    computed in float32 and rounded back).
+
     Args:
-        query: (..., L, E), float32 or float64 (NumPy, CuPy, torch or any DLPack object).
+        query: (..., L, E), float32 or float64 (NumPy, CuPy, torch or any DLPack object); on the
+            GPU also float16, and bfloat16 torch CUDA tensors.
         key: (..., S, E), the query's dtype and device, the same leading dimensions.
         value: (..., S, Ev), likewise.
         attn_mask: None, or broadcastable to (..., L, S): bool (True: the key takes part) or
@@ -135,78 +145,42 @@ def scaled_dot_product_attention(
             [0., 1.]]])
     """
     fn = "scaled_dot_product_attention"
-    q, kind = _float(query, fn, "query", min_ndim=2)
-    k, _ = _float(key, fn, "key", min_ndim=2)
-    v, _ = _float(value, fn, "value", min_ndim=2)
+
+    def plan(q_shape, k_shape, v_shape):
+        return _sdpa_plan(
+            fn, q_shape, k_shape, v_shape, dropout_p, is_causal, attn_mask, scale, enable_gqa
+        )
+
+    if _gpu_attention().is_cuda_bfloat16(query):  # CuPy has no bfloat16: torch's own route
+        return _gpu_attention().sdpa_torch(
+            query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, out, plan
+        )
+    q, kind = _sdpa_operand(query, fn, "query")
+    k, _ = _sdpa_operand(key, fn, "key")
+    v, _ = _sdpa_operand(value, fn, "value")
     _same(k, q, fn, "key", "query")
     _same(v, q, fn, "value", "query")
-    if k.ndim != q.ndim or v.ndim != q.ndim:
-        raise ValueError(
-            f"{fn}: query, key and value must have the same rank, got shapes {q.shape}, "
-            f"{k.shape}, {v.shape}"
-        )
-    dropout = val.as_number(dropout_p, fn, "dropout_p")
-    if dropout != 0.0:
-        raise ValueError(f"{fn}: dropout_p must be 0 (dropout is not implemented), got {dropout}")
-    L, E = q.shape[-2:]
-    S, Ev = v.shape[-2:]
-    if k.shape[-2] != S or k.shape[-1] != E:
-        raise ValueError(
-            f"{fn}: key must be (..., {S}, {E}) to match value's S and query's E, got {k.shape}"
-        )
-    if min(L, E, S, Ev) == 0:
-        raise ValueError(
-            f"{fn}: sequence lengths and head sizes must be >= 1, got query {q.shape}, key "
-            f"{k.shape}, value {v.shape}"
-        )
-    lead = q.shape[:-2]
-    if bool(enable_gqa) and q.ndim >= 3:
-        hq, hkv = q.shape[-3], k.shape[-3]
-        same_rest = k.shape[:-3] == lead[:-1] and v.shape[:-3] == lead[:-1]
-        if not same_rest or v.shape[-3] != hkv or hkv == 0 or hq % hkv:
-            raise ValueError(
-                f"{fn}: with enable_gqa, key and value must match query's leading dimensions "
-                f"but the heads (-3), whose count must divide query's {hq}; got query "
-                f"{q.shape}, key {k.shape}, value {v.shape}"
-            )
-    elif k.shape[:-2] != lead or v.shape[:-2] != lead:
-        raise ValueError(
-            f"{fn}: query, key and value must have the same leading dimensions, got "
-            f"{q.shape}, {k.shape}, {v.shape} (enable_gqa=True for fewer key/value heads)"
-        )
-    if is_causal and attn_mask is not None:
-        raise ValueError(f"{fn}: attn_mask and is_causal cannot both be given")
-    if scale is None:
-        sc = 1.0 / math.sqrt(E)
-    else:
-        sc = val.as_number(scale, fn, "scale")
-    hq = q.shape[-3] if q.ndim >= 3 else 1
-    hkv = k.shape[-3] if k.ndim >= 3 else 1
-    b = int(np.prod(lead[:-1])) if q.ndim >= 3 else 1
+    z = plan(q.shape, k.shape, v.shape)
+    if dsp.is_cupy(q):
+        return _sdpa_device(fn, q, k, v, kind, attn_mask, bool(is_causal), z, out)
+    lead, L, S, E, Ev, b, hq, hkv, sc = z
     mask = None
     if attn_mask is not None:
         mask = _additive_mask(attn_mask, q.dtype, fn)
-        try:
-            mask = (_xp() if dsp.is_cupy(mask) else np).broadcast_to(mask, (*lead, L, S))
-        except ValueError:
-            raise ValueError(
-                f"{fn}: attn_mask of shape {mask.shape} does not broadcast to {(*lead, L, S)}"
-            ) from None
-        mask = mask.reshape(b, hq, L, S)
+        if dsp.is_cupy(mask):
+            raise TypeError(f"{fn}: attn_mask must live on the same device as query")
+        mask = _broadcast_mask(np, mask, z, fn)
 
     shape = (*lead, L, Ev)
-    out_arr: Any = None  # a NumPy or CuPy array
+    out_arr: Any = None  # a NumPy array
     if out is not None:
         out_arr, _ = dsp.to_array(out, fn, "out", FLOAT_DTYPES, output=True)
         val.check_out(out_arr, shape, q.dtype, fn)
-        if dsp.is_cupy(out_arr) != dsp.is_cupy(q):
+        if dsp.is_cupy(out_arr):
             raise TypeError(f"{fn}: out must live on the same device as query")
     q4 = q.reshape(b, hq, L, E)
     k4 = k.reshape(b, hkv, S, E)
     v4 = v.reshape(b, hkv, S, Ev)
-    if dsp.is_cupy(q):
-        res = _fallbacks().sdpa(_xp(), q4, k4, v4, mask, bool(is_causal), sc)
-        return dsp.deliver(kind, out, out_arr, res.reshape(shape))
     # the kernel reads the inputs (the mask too) while it writes out=: never the same memory
     reads = (q, k, v) if mask is None else (q, k, v, mask)
     overlap = out_arr is not None and any(np.may_share_memory(out_arr, a) for a in reads)
@@ -225,6 +199,166 @@ def scaled_dot_product_attention(
     if direct:
         return out
     return dsp.deliver(kind, out, out_arr, dst.reshape(shape))
+
+
+def _gpu_attention():
+    from ._gpu import attention as gpu_attention
+
+    return gpu_attention
+
+
+def _sdpa_operand(obj, fn: str, name: str):
+    """``(array, kind)`` for query, key or value: float32 / float64 (float16 too on the GPU),
+    at least 2-D, as the caller gave it (no copy)."""
+    arr, kind = dsp.to_array(obj, fn, name, FLOAT_DTYPES)
+    gpu = dsp.is_cupy(arr)
+    allowed = (*GPU_DTYPES, *FLOAT_DTYPES) if gpu else FLOAT_DTYPES
+    if arr.dtype.name not in allowed:
+        where, extra = (" on the GPU", "; bfloat16 as torch CUDA tensors") if gpu else ("", "")
+        raise TypeError(
+            f"{fn}: {name} dtype {arr.dtype} is not supported{where} (supported: "
+            f"{', '.join(allowed)}{extra})"
+        )
+    if arr.ndim < 2:
+        raise ValueError(f"{fn}: {name} must have at least 2 dimensions, got shape {arr.shape}")
+    return arr, kind
+
+
+class _SdpaPlan(NamedTuple):
+    lead: tuple  # the leading (batch, head) dimensions of query and of the result
+    L: int
+    S: int
+    E: int
+    Ev: int
+    b: int  # the leading dimensions but the heads, flattened
+    hq: int
+    hkv: int
+    scale: float
+
+
+def _sdpa_plan(
+    fn, q_shape, k_shape, v_shape, dropout_p, is_causal, attn_mask, scale, enable_gqa
+) -> _SdpaPlan:
+    """The sizes of an attention call, its shapes and scalar arguments checked (torch's rules)."""
+    q_shape, k_shape, v_shape = tuple(q_shape), tuple(k_shape), tuple(v_shape)
+    ndim = len(q_shape)
+    if len(k_shape) != ndim or len(v_shape) != ndim:
+        raise ValueError(
+            f"{fn}: query, key and value must have the same rank, got shapes {q_shape}, "
+            f"{k_shape}, {v_shape}"
+        )
+    dropout = val.as_number(dropout_p, fn, "dropout_p")
+    if dropout != 0.0:
+        raise ValueError(f"{fn}: dropout_p must be 0 (dropout is not implemented), got {dropout}")
+    L, E = q_shape[-2:]
+    S, Ev = v_shape[-2:]
+    if k_shape[-2] != S or k_shape[-1] != E:
+        raise ValueError(
+            f"{fn}: key must be (..., {S}, {E}) to match value's S and query's E, got {k_shape}"
+        )
+    if min(L, E, S, Ev) == 0:
+        raise ValueError(
+            f"{fn}: sequence lengths and head sizes must be >= 1, got query {q_shape}, key "
+            f"{k_shape}, value {v_shape}"
+        )
+    lead = q_shape[:-2]
+    if bool(enable_gqa) and ndim >= 3:
+        hq, hkv = q_shape[-3], k_shape[-3]
+        same_rest = k_shape[:-3] == lead[:-1] and v_shape[:-3] == lead[:-1]
+        if not same_rest or v_shape[-3] != hkv or hkv == 0 or hq % hkv:
+            raise ValueError(
+                f"{fn}: with enable_gqa, key and value must match query's leading dimensions "
+                f"but the heads (-3), whose count must divide query's {hq}; got query "
+                f"{q_shape}, key {k_shape}, value {v_shape}"
+            )
+    elif k_shape[:-2] != lead or v_shape[:-2] != lead:
+        raise ValueError(
+            f"{fn}: query, key and value must have the same leading dimensions, got "
+            f"{q_shape}, {k_shape}, {v_shape} (enable_gqa=True for fewer key/value heads)"
+        )
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{fn}: attn_mask and is_causal cannot both be given")
+    sc = 1.0 / math.sqrt(E) if scale is None else val.as_number(scale, fn, "scale")
+    hq = q_shape[-3] if ndim >= 3 else 1
+    hkv = k_shape[-3] if ndim >= 3 else 1
+    b = int(np.prod(lead[:-1])) if ndim >= 3 else 1
+    return _SdpaPlan(lead, L, S, E, Ev, b, hq, hkv, sc)
+
+
+def _broadcast_mask(xp, mask, z: _SdpaPlan, fn: str):
+    """``mask`` broadcast to (..., L, S) (a view, stride 0 along broadcast dimensions) and
+    reshaped to (b, hq, L, S)."""
+    try:
+        mask = xp.broadcast_to(mask, (*z.lead, z.L, z.S))
+    except ValueError:
+        raise ValueError(
+            f"{fn}: attn_mask of shape {mask.shape} does not broadcast to {(*z.lead, z.L, z.S)}"
+        ) from None
+    return mask.reshape(z.b, z.hq, z.L, z.S)
+
+
+def _sdpa_device(fn, q, k, v, kind, attn_mask, is_causal, z: _SdpaPlan, out):
+    """scaled_dot_product_attention of CuPy arrays: the fused CUDA kernel where it takes the
+    call (foveal._gpu.attention: float16, float32, heads up to 256, the _cuda module and a
+    device), else the CuPy fallback (float16 computed in float32 and rounded back)."""
+    from . import _gpu
+
+    shape = (*z.lead, z.L, z.Ev)
+    out_arr: Any = None
+    if out is not None:
+        out_arr, _ = dsp.to_array(out, fn, "out", (*GPU_DTYPES, *FLOAT_DTYPES), output=True)
+        val.check_out(out_arr, shape, q.dtype, fn)
+        if not dsp.is_cupy(out_arr):
+            raise TypeError(f"{fn}: out must live on the same device as query")
+    mask = None
+    if attn_mask is not None:
+        mask, _ = dsp.to_array(attn_mask, fn, "attn_mask", (*GPU_DTYPES, *FLOAT_DTYPES, "bool"))
+        if not dsp.is_cupy(mask):
+            raise TypeError(f"{fn}: attn_mask must live on the same device as query")
+        if mask.dtype != np.bool_ and mask.dtype != q.dtype:
+            raise TypeError(
+                f"{fn}: attn_mask dtype {mask.dtype} differs from query's {q.dtype} (use bool "
+                "or the query's dtype)"
+            )
+    route = _gpu_attention()
+    dev = _gpu.device(q, kind) if route.supported(q.dtype.name, z.E, z.Ev) else None
+    if dev is not None:
+        xp = dev.xp
+        if mask is not None:
+            mask = _broadcast_mask(xp, mask, z, fn)
+        reads = (q, k, v) if mask is None else (q, k, v, mask)
+        direct = (
+            out_arr is not None
+            and out_arr.flags.c_contiguous
+            and not any(xp.may_share_memory(out_arr, a) for a in reads)
+        )
+        res = route.sdpa(
+            dev,
+            q.dtype.name,
+            q.reshape(z.b, z.hq, z.L, z.E),
+            k.reshape(z.b, z.hkv, z.S, z.E),
+            v.reshape(z.b, z.hkv, z.S, z.Ev),
+            mask,
+            causal=is_causal,
+            scale=z.scale,
+            empty_row=EMPTY_ROW,
+            out=out_arr.reshape(z.b, z.hq, z.L, z.Ev) if direct else None,
+        )
+        if direct:
+            return out
+        return dsp.deliver(kind, out, out_arr, res.reshape(shape))
+    xp = _xp()
+    work = np.dtype(np.float32) if q.dtype == np.float16 else q.dtype
+    if mask is not None:
+        widened = mask if mask.dtype == np.bool_ else mask.astype(work, copy=False)
+        mask = _broadcast_mask(xp, _additive_mask(widened, work, fn), z, fn)
+    # A strided argument is copied once (the matrix products round by memory layout).
+    q4, k4, v4 = (
+        xp.ascontiguousarray(a).astype(work, copy=False).reshape(z.b, h, n, a.shape[-1])
+        for a, h, n in ((q, z.hq, z.L), (k, z.hkv, z.S), (v, z.hkv, z.S))
+    )
+    res = _fallbacks().sdpa(xp, q4, k4, v4, mask, is_causal, z.scale)
+    return dsp.deliver(kind, out, out_arr, res.astype(q.dtype, copy=False).reshape(shape))
 
 
 def _module_of(arr):

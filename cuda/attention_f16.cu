@@ -1,0 +1,8 @@
+// The fused attention kernels for float16 input (attention_kernel.cuh), every head tile, with
+// and without an additive mask: one file per dtype so that the instantiations build in
+// parallel.
+#include "attention_kernel.cuh"
+
+FOVEAL_ATTENTION_INSTANTIATE(::foveal::gpu::AttentionDtype::f16, 64)
+FOVEAL_ATTENTION_INSTANTIATE(::foveal::gpu::AttentionDtype::f16, 128)
+FOVEAL_ATTENTION_INSTANTIATE(::foveal::gpu::AttentionDtype::f16, 256)
