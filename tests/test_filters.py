@@ -1307,3 +1307,19 @@ else:  # pragma: no cover
     @pytest.mark.skip(reason="hypothesis is not installed")
     def test_property_tests_need_hypothesis():
         pass
+
+
+def test_box_filter_nonfinite_and_large_float64():
+    """NaN and inf stay in the windows that hold them (running sums never recover from them, so
+    such images are summed window by window), and a normalized float64 result large enough for
+    streaming stores is still divided by the area."""
+    img = np.ones((40, 30), np.float32)
+    img[5, 5], img[20, 10], img[30, 20] = np.nan, np.inf, -np.inf
+    for normalize in (True, False):
+        got = foveal.box_filter(img, 3, normalize=normalize)
+        want = ref.box_filter(img, 3, normalize=normalize)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        assert np.isnan(got).sum() == 9
+    big = np.ones((1100, 1000))  # 8.8 MB of float64 output
+    np.testing.assert_array_equal(foveal.box_filter(big, 3), big)

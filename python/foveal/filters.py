@@ -266,18 +266,40 @@ def box_filter(
     def fallback():
         return _cupy("box_filter")(arr, (kh, kw), normalize, (ay, ax), border, values, dt)
 
+    def native(src, dst):
+        if src.dtype.kind == "f" and not np.isfinite(src).all():
+            _box_by_windows(src, dst, kh, kw, normalize, ay, ax, border, values)
+        else:
+            _core.box_filter(src, dst, kh, kw, normalize, ay, ax, border, values)
+
     return dsp.run(
         fn,
         arr,
         kind,
         dt,
         out,
-        lambda s, d: _core.box_filter(s, d, kh, kw, normalize, ay, ax, border, values),
+        native,
         fallback,
         gpu=lambda dev: _gpu_filters().box_filter(
             dev, arr, (kh, kw), normalize, (ay, ax), border, values, dt, fallback
         ),
     )
+
+
+def _box_by_windows(src, dst, kh, kw, normalize, ay, ax, border, values) -> None:
+    """box_filter of an image holding NaN or inf, window by window: running sums, once NaN or
+    inf - inf enters them, never recover, so each window is summed on its own (the separable
+    correlation with ones, in float64), as the reference sums it."""
+    sums = np.empty(dst.shape, np.float64)
+    ones_x, ones_y = np.ones(kw), np.ones(kh)
+    _core.sep_filter2d(src, sums, ones_x, ones_y, ay, ax, 0.0, border, values)
+    if normalize:
+        sums /= kh * kw
+    if dst.dtype.kind == "f":
+        dst[...] = sums
+        return
+    info = np.iinfo(dst.dtype)
+    dst[...] = np.clip(np.rint(np.nan_to_num(sums, nan=0.0)), info.min, info.max)
 
 
 def _gaussian_ksize(ksize, fn: str) -> tuple[int, int]:

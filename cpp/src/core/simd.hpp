@@ -55,6 +55,21 @@ struct Lanes {
   }
 };
 
+// a * b + c as the vector products round it: fused where the instruction set fuses them
+// (-ffp-contract=fast turns the vector loops' a * b + c into FMA instructions), so that a
+// scalar tail loop gives the bits its vector body would.
+template <typename T>
+inline T fused_multiply_add(T a, T b, T c) {
+#if defined(__FMA__)
+  if constexpr (sizeof(T) == sizeof(float))
+    return __builtin_fmaf(a, b, c);
+  else
+    return __builtin_fma(a, b, c);
+#else
+  return c + a * b;
+#endif
+}
+
 // std::min / std::max are library templates with external linkage; these are this file's own.
 template <typename T>
 inline T min_of(T a, T b) {

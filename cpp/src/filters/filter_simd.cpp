@@ -199,7 +199,7 @@ void store_sums(const ImageView& dst, i64 y, const A* sums, const BoxPlan& plan,
     if constexpr (std::is_floating_point<D>::value) {
       const double scale = plan.normalize ? 1.0 / area : 1.0;
       if constexpr (std::is_same<D, double>::value) {
-        if (stream && std::is_same<A, double>::value) {
+        if (stream && std::is_same<A, double>::value && scale == 1.0) {
           return stream_values<double>(reinterpret_cast<const double*>(sums), 0.0, o, n);
         }
       }

@@ -100,9 +100,9 @@ void dot_rows(W* __restrict out, const W* const* rows, const W* k, int nt, i64 n
     for (int t = 0; t < nt; ++t) a += L::splat(k[t]) * L::load(rows[t] + i);
     L::store(out + i, a);
   }
-  for (; i < n; ++i) {
+  for (; i < n; ++i) {  // rounded as the vector body rounds
     W a = 0;
-    for (int t = 0; t < nt; ++t) a += k[t] * rows[t][i];
+    for (int t = 0; t < nt; ++t) a = fused_multiply_add(k[t], rows[t][i], a);
     out[i] = a;
   }
 }

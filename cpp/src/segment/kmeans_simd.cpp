@@ -142,19 +142,6 @@ double squared_norm(const T* x, i64 d) {
   return sum_of_squares<T>(x, nullptr, d);
 }
 
-// a * b + c as the vector products round it: fused where the instruction set fuses them.
-template <typename T>
-T fused_multiply_add(T a, T b, T c) {
-#if defined(__FMA__)
-  if constexpr (sizeof(T) == sizeof(float))
-    return __builtin_fmaf(a, b, c);
-  else
-    return __builtin_fma(a, b, c);
-#else
-  return c + a * b;
-#endif
-}
-
 // A point whose bounds do not settle it is compared with the centers near its own alone when
 // fewer than kNearKept are near enough; the nearest kNearKept are listed per center each pass.
 constexpr i64 kNearKept = 33;
@@ -554,7 +541,7 @@ void assign_typed(KMeansPlan& plan) {
       for (i64 e = 0; e < d; ++e) {
         const T v = j < k ? centers[j * d + e] : T(0);
         packed[(p * d + e) * NR + lane] = v;
-        norm += v * v;
+        norm = fused_multiply_add(v, v, norm);  // one rule for every term (the GPU's too)
       }
       norms[p * NR + lane] = j < k ? norm : std::numeric_limits<T>::infinity();
     }
