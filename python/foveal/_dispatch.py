@@ -188,6 +188,9 @@ def run(fn: str, arr, kind: Kind, dtype, out, native, fallback, shape=None, gpu=
         from . import _gpu
 
         dev = _gpu.device(arr, kind) if gpu is not None else None
-        return deliver(kind, out, out_arr, gpu(dev) if dev is not None else fallback())
+        if dev is None:
+            return deliver(kind, out, out_arr, fallback())
+        with dev:
+            return deliver(kind, out, out_arr, gpu(dev))
     native(kernel_input(arr), target)
     return deliver(kind, out, out_arr, target)

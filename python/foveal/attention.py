@@ -323,30 +323,10 @@ def _sdpa_device(fn, q, k, v, kind, attn_mask, is_causal, z: _SdpaPlan, out):
     route = _gpu_attention()
     dev = _gpu.device(q, kind) if route.supported(q.dtype.name, z.E, z.Ev) else None
     if dev is not None:
-        xp = dev.xp
-        if mask is not None:
-            mask = _broadcast_mask(xp, mask, z, fn)
-        reads = (q, k, v) if mask is None else (q, k, v, mask)
-        direct = (
-            out_arr is not None
-            and out_arr.flags.c_contiguous
-            and not any(xp.may_share_memory(out_arr, a) for a in reads)
-        )
-        res = route.sdpa(
-            dev,
-            q.dtype.name,
-            q.reshape(z.b, z.hq, z.L, z.E),
-            k.reshape(z.b, z.hkv, z.S, z.E),
-            v.reshape(z.b, z.hkv, z.S, z.Ev),
-            mask,
-            causal=is_causal,
-            scale=z.scale,
-            empty_row=EMPTY_ROW,
-            out=out_arr.reshape(z.b, z.hq, z.L, z.Ev) if direct else None,
-        )
-        if direct:
-            return out
-        return dsp.deliver(kind, out, out_arr, res.reshape(shape))
+        with dev:
+            return _sdpa_on_device(
+                dev, route, (q, k, v, mask), z, is_causal, (out, out_arr, kind, shape), fn
+            )
     xp = _xp()
     work = np.dtype(np.float32) if q.dtype == np.float16 else q.dtype
     if mask is not None:
@@ -723,3 +703,34 @@ def self_attentive_pooling(
     m = _bool_mask(mask, fn, h.shape[:2], batched, h)
     pooled, a, penalty = _forms().self_attentive(_module_of(h), h, w1, w2, m)
     return _results(kind, batched, pooled, a, penalty)
+
+
+def _sdpa_on_device(dev, route, qkvm, z, is_causal, result, fn):
+    """scaled_dot_product_attention's CUDA kernel route, on the Device's stream: ``qkvm`` the
+    checked (query, key, value, mask), ``result`` (out, out_arr, kind, shape)."""
+    q, k, v, mask = qkvm
+    out, out_arr, kind, shape = result
+    xp = dev.xp
+    if mask is not None:
+        mask = _broadcast_mask(xp, mask, z, fn)
+    reads = (q, k, v) if mask is None else (q, k, v, mask)
+    direct = (
+        out_arr is not None
+        and out_arr.flags.c_contiguous
+        and not any(xp.may_share_memory(out_arr, a) for a in reads)
+    )
+    res = route.sdpa(
+        dev,
+        q.dtype.name,
+        q.reshape(z.b, z.hq, z.L, z.E),
+        k.reshape(z.b, z.hkv, z.S, z.E),
+        v.reshape(z.b, z.hkv, z.S, z.Ev),
+        mask,
+        causal=is_causal,
+        scale=z.scale,
+        empty_row=EMPTY_ROW,
+        out=out_arr.reshape(z.b, z.hq, z.L, z.Ev) if direct else None,
+    )
+    if direct:
+        return out
+    return dsp.deliver(kind, out, out_arr, res.reshape(shape))

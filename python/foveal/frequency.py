@@ -144,7 +144,8 @@ def bandpass(
         if dev is not None:  # cuFFT through CuPy, the fused mask kernel between the transforms
             from ._gpu import frequency as kernels
 
-            res = kernels.bandpass(dev, arr, low, high, kind, order)
+            with dev:
+                res = kernels.bandpass(dev, arr, low, high, kind, order)
         else:
             from ._cupy import frequency as gpu
             from ._cupy.filters import modules

@@ -171,7 +171,11 @@ def _run(t: _Tensor, shape4, out, native, fallback, sources=(), gpu=None):
             raise TypeError(f"{t.fn}: out must live on the same device as input")
     if t.cupy:
         dev = _gpu.device(t.arr, t.kind) if gpu is not None else None
-        result = gpu(dev) if dev is not None else fallback()
+        if dev is None:
+            result = fallback()
+        else:
+            with dev:
+                result = gpu(dev)
         if not t.batched:
             result = result[0]
         return dsp.deliver(t.kind, out, out_arr, result)

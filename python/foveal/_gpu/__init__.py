@@ -34,6 +34,21 @@ class Device:
     def contiguous(self, arr):
         return self.xp.ascontiguousarray(arr)
 
+    def __enter__(self) -> Device:
+        """``with dev:`` makes the launch stream CuPy's current one for the block, so that the
+        route's CuPy temporaries are allocated, used and freed in the kernels' stream order
+        (for torch tensors, torch's stream; CuPy's own otherwise)."""
+        self._scope = None
+        if not self.emulated:
+            self._scope = self.xp.cuda.ExternalStream(self.stream)
+            self._scope.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._scope is not None:
+            self._scope.__exit__(*exc)
+            self._scope = None
+
 
 def _stream(kind) -> int:
     if getattr(kind, "name", None) == "torch":
