@@ -51,6 +51,17 @@ def _gpu_response(method, arr, block_size, ksize, k, border, dt):
 def _response(fn, method, image, block_size, ksize, k, border, out):
     arr, kind, block_size, ksize, border = _prepare(fn, image, block_size, ksize, border)
     dt = np.dtype(np.float64 if arr.dtype == np.float64 else np.float32)
+
+    def fallback():
+        return _gpu_response(method, arr, block_size, ksize, k, border, dt)
+
+    def gpu(dev):
+        from ._gpu import gradients
+
+        return gradients.corner_response(
+            dev, method, arr, block_size, ksize, k, border, dt, fallback
+        )
+
     return dsp.run(
         fn,
         arr,
@@ -58,7 +69,8 @@ def _response(fn, method, image, block_size, ksize, k, border, out):
         dt,
         out,
         lambda s, d: _core.corner_response(method, s, d, block_size, ksize, k, border),
-        lambda: _gpu_response(method, arr, block_size, ksize, k, border, dt),
+        fallback,
+        gpu=gpu,
     )
 
 

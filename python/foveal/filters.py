@@ -532,7 +532,20 @@ def gradient(
     mag_out, mag_t = dsp.output(fn, arr, dt, outs[0], "out[0]")
     ang_out, ang_t = dsp.output(fn, arr, dt, outs[1], "out[1]")
     if dsp.is_cupy(arr):
-        mag_t, ang_t = _cupy("gradient")(arr, ksize, degrees, border, values)
+        from . import _gpu
+        from ._gpu import gradients as gpu_gradients
+
+        def fallback():
+            return _cupy("gradient")(arr, ksize, degrees, border, values)
+
+        dev = _gpu.device(arr, kind)
+        if dev is None:
+            mag_t, ang_t = fallback()
+        else:
+            with dev:
+                mag_t, ang_t = gpu_gradients.gradient(
+                    dev, arr, ksize, degrees, border, values, fallback
+                )
     else:
         _core.gradient(dsp.kernel_input(arr), mag_t, ang_t, ksize, degrees, border, values)
     return (
