@@ -18,18 +18,6 @@ namespace foveal {
 namespace gpu {
 namespace {
 
-DType image_dtype(const std::string& name, const char* fn) {
-  if (name == "uint8") return DType::u8;
-  if (name == "uint16") return DType::u16;
-  if (name == "int16") return DType::s16;
-  if (name == "float32") return DType::f32;
-  if (name == "float64") return DType::f64;
-  throw TypeError(std::string(fn) +
-                  ": dtype must be uint8, uint16, int16, float32 or float64, "
-                  "got " +
-                  name);
-}
-
 // The image, window and border arguments every launcher shares, checked.
 template <class Args>
 void set_common(Args& a, const char* fn, const std::string& src_dtype, const std::string& dst_dtype,

@@ -20,16 +20,6 @@ namespace foveal {
 namespace gpu {
 namespace {
 
-DType image_dtype(const std::string& name, const char* fn) {
-  if (name == "uint8") return DType::u8;
-  if (name == "uint16") return DType::u16;
-  if (name == "int16") return DType::s16;
-  if (name == "float32") return DType::f32;
-  if (name == "float64") return DType::f64;
-  throw TypeError(std::string(fn) +
-                  ": dtype must be uint8, uint16, int16, float32 or float64, got " + name);
-}
-
 // The constant border of each channel in the image's range, as the CPU path takes it: integer
 // images round half to even and saturate, float32 rounds to float32.
 std::vector<double> saturated(std::vector<double> values, DType dtype) {

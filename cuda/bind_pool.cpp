@@ -44,8 +44,8 @@ void bind_pool(py::module_& m) {
         a.divisor_override = divisor_override;
         a.norm_type = norm_type;
         require(planes >= 0 && h > 0 && w > 0 && oh > 0 && ow > 0, "pool2d", "bad sizes");
-        require(adaptive || (kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 && dw > 0 &&
-                             ph >= 0 && pw >= 0 && ph <= kh / 2 && pw <= kw / 2),
+        require(adaptive || (kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 && dw > 0 && ph >= 0 &&
+                             pw >= 0 && ph <= kh / 2 && pw <= kw / 2),
                 "pool2d", "bad window");
         require(adaptive || ((oh - 1) * sh - ph < h && (ow - 1) * sw - pw < w), "pool2d",
                 "a window starts past the input");

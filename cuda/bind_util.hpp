@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "foveal/error.hpp"
+#include "foveal/image.hpp"
 #include "gpu_types.hpp"
 
 namespace foveal {
@@ -18,12 +19,25 @@ namespace gpu {
 
 using i64 = std::int64_t;
 
-inline void* address(std::uintptr_t p) { return reinterpret_cast<void*>(p); }
+inline void* address(std::uintptr_t p) {
+  return reinterpret_cast<void*>(p);
+}
 
 inline Real real_of(const std::string& dtype, const char* fn) {
   if (dtype == "float32") return Real::f32;
   if (dtype == "float64") return Real::f64;
   throw TypeError(std::string(fn) + ": dtype must be float32 or float64, got " + dtype);
+}
+
+// The image dtypes of the image families (foveal::DType), by NumPy name.
+inline DType image_dtype(const std::string& name, const char* fn) {
+  if (name == "uint8") return DType::u8;
+  if (name == "uint16") return DType::u16;
+  if (name == "int16") return DType::s16;
+  if (name == "float32") return DType::f32;
+  if (name == "float64") return DType::f64;
+  throw TypeError(std::string(fn) +
+                  ": dtype must be uint8, uint16, int16, float32 or float64, got " + name);
 }
 
 inline void require(bool ok, const char* fn, const char* what) {

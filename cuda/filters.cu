@@ -49,6 +49,7 @@
 #include <string>
 #include <type_traits>
 
+#include "border.cuh"
 #include "filters.hpp"
 #include "foveal/error.hpp"
 #include "simt.hpp"
@@ -76,27 +77,7 @@ constexpr int kBoxRows = 32;   // output rows of a box block
 
 // cv::borderInterpolate (foveal/border.hpp's border_index, on the device).
 __device__ __forceinline__ i64 border_at(i64 p, i64 n, Border border) {
-  if (p >= 0 && p < n) return p;
-  switch (border) {
-    case Border::Replicate:
-      return p < 0 ? 0 : n - 1;
-    case Border::Wrap: {
-      const i64 r = p % n;
-      return r < 0 ? r + n : r;
-    }
-    case Border::Reflect:
-    case Border::Reflect101: {
-      if (n == 1) return 0;
-      const bool edge_twice = border == Border::Reflect;
-      const i64 period = edge_twice ? 2 * n : 2 * n - 2;
-      i64 r = p % period;
-      if (r < 0) r += period;
-      if (r < n) return r;
-      return edge_twice ? period - 1 - r : period - r;
-    }
-    default:
-      return -1;
-  }
+  return border_source<i64>(p, n, static_cast<int>(border));
 }
 
 __device__ __forceinline__ int nearest_int(float v) {

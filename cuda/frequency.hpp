@@ -13,8 +13,8 @@ namespace gpu {
 enum class BandKind { ideal, gaussian, butterworth };
 
 struct BandpassArgs {
-  Real dtype = Real::f32;  // of the spectrum's real and imaginary parts
-  void* spectrum = nullptr;  // planes x h x (w / 2 + 1) complex values, C-contiguous
+  Real dtype = Real::f32;                 // of the spectrum's real and imaginary parts
+  void* spectrum = nullptr;               // planes x h x (w / 2 + 1) complex values, C-contiguous
   std::int64_t planes = 0, h = 0, w = 0;  // w: the image width (the half plane is w / 2 + 1)
   BandKind kind = BandKind::ideal;
   double low = 0;

@@ -54,6 +54,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "border.cuh"
 #include "gradients.hpp"
 #include "simt.hpp"
 
@@ -64,9 +65,6 @@ namespace {
 using i64 = std::int64_t;
 
 constexpr int kConstant = static_cast<int>(Border::Constant);
-constexpr int kReplicate = static_cast<int>(Border::Replicate);
-constexpr int kReflect = static_cast<int>(Border::Reflect);
-constexpr int kReflect101 = static_cast<int>(Border::Reflect101);
 constexpr int kWrap = static_cast<int>(Border::Wrap);
 
 constexpr int kMaxTaps = 7;            // 2 radius + 1 for ksize 7
@@ -114,27 +112,7 @@ constexpr int chunk_rows() {
 // foveal::border_index on the device: the index in [0, n) that position p reads, or -1 for
 // the constant border. 32-bit: rows and columns are below 2^31 - 2^16 (bind_gradients.cpp).
 __device__ __forceinline__ int border_at(int p, int n, int border) {
-  if (p >= 0 && p < n) return p;
-  switch (border) {
-    case kReplicate:
-      return p < 0 ? 0 : n - 1;
-    case kWrap: {
-      const int r = p % n;
-      return r < 0 ? r + n : r;
-    }
-    case kReflect:
-    case kReflect101: {
-      if (n == 1) return 0;
-      const bool twice = border == kReflect;
-      const int period = twice ? 2 * n : 2 * n - 2;
-      int r = p % period;
-      if (r < 0) r += period;
-      if (r < n) return r;
-      return twice ? period - 1 - r : period - r;
-    }
-    default:
-      return -1;
-  }
+  return border_source<int>(p, n, border);
 }
 
 // The derivative kernels, each centred in 2 radius + 1 taps (index R + offset); zero taps are

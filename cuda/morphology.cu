@@ -51,6 +51,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "border.cuh"
 #include "morphology.hpp"
 #include "simt.hpp"
 
@@ -229,21 +230,7 @@ constexpr int kDirectWidth = Word<T>::N > 1 ? 8 : 5;
 // images of at most 2^30 rows and row elements, and windows that fit a tile): 32-bit
 // arithmetic, which the device does inline (64-bit division is a subroutine whose calls spill).
 __device__ __forceinline__ int source_index(int p, int n, int border) {
-  if (p >= 0 && p < n) return p;
-  if (border == kReplicate) return p < 0 ? 0 : n - 1;
-  if (border == kWrap) {
-    const int r = p % n;
-    return r < 0 ? r + n : r;
-  }
-  if (border == kReflect || border == kReflect101) {
-    if (n == 1) return 0;
-    const int period = border == kReflect ? 2 * n : 2 * n - 2;
-    int r = p % period;
-    if (r < 0) r += period;
-    if (r < n) return r;
-    return border == kReflect ? period - 1 - r : period - r;
-  }
-  return -1;
+  return border_source<int>(p, n, border);
 }
 
 __device__ __forceinline__ int floor_div(int a, int b) {

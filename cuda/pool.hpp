@@ -15,7 +15,7 @@ enum class PoolKind { max, avg, lp };
 
 struct PoolArgs {
   PoolKind kind = PoolKind::max;
-  bool adaptive = false;   // adaptive_*_pool2d: windows [floor(o n / m), ceil((o + 1) n / m))
+  bool adaptive = false;  // adaptive_*_pool2d: windows [floor(o n / m), ceil((o + 1) n / m))
   Real dtype = Real::f32;
   const void* input = nullptr;
   void* output = nullptr;

@@ -33,7 +33,7 @@ def _cuda_ready() -> bool:
         return False
 
 
-@pytest.fixture(params=["emulated", "cuda"])
+@pytest.fixture(params=["emulated", pytest.param("cuda", marks=pytest.mark.gpu)])
 def backend(request, monkeypatch):
     """(to_device, to_host) for the backend; skips when it is not there."""
     if request.param == "cuda":
