@@ -271,6 +271,19 @@ def _kmeans_plusplus(x, w, k: int, rng: np.random.Generator):
     return centers
 
 
+def lloyd_arguments(fn: str, k, n: int, n_init, max_iter, tol) -> tuple[int, int, int, float]:
+    """k-means' counts and tolerance, checked (shared with foveal.dask.kmeans)."""
+    k = val.as_int(k, fn, "k", minimum=1)
+    if k > n:
+        raise ValueError(f"{fn}: k={k} is larger than the number of points ({n})")
+    n_init = val.as_int(n_init, fn, "n_init", minimum=1)
+    max_iter = val.as_int(max_iter, fn, "max_iter", minimum=1)
+    tol = val.as_number(tol, fn, "tol")
+    if tol < 0:
+        raise ValueError(f"{fn}: tol must be >= 0, got {tol}")
+    return k, n_init, max_iter, tol
+
+
 def kmeans(
     data: Array,
     k: int,
@@ -315,14 +328,7 @@ def kmeans(
     x, kind = _data(data, fn)
     xp = _xp_of(x)
     n = x.shape[0]
-    k = val.as_int(k, fn, "k", minimum=1)
-    if k > n:
-        raise ValueError(f"{fn}: k={k} is larger than the number of points ({n})")
-    n_init = val.as_int(n_init, fn, "n_init", minimum=1)
-    max_iter = val.as_int(max_iter, fn, "max_iter", minimum=1)
-    tol = val.as_number(tol, fn, "tol")
-    if tol < 0:
-        raise ValueError(f"{fn}: tol must be >= 0, got {tol}")
+    k, n_init, max_iter, tol = lloyd_arguments(fn, k, n, n_init, max_iter, tol)
     w = None
     if sample_weight is not None:
         w, _ = dsp.to_array(sample_weight, fn, "sample_weight", FLOAT_DTYPES)

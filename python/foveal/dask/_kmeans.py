@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _validate as val
 from .._backend import _core
-from ..segment import KMeansResult
+from ..segment import KMeansResult, lloyd_arguments
 from ..segment import _kmeans_plusplus as _plusplus
 from ._blocks import task_threads, with_threads
 
@@ -214,14 +214,7 @@ def kmeans(
     fn = "kmeans"
     x = _data(data, fn)
     n = x.shape[0]
-    k = val.as_int(k, fn, "k", minimum=1)
-    if k > n:
-        raise ValueError(f"{fn}: k={k} is larger than the number of points ({n})")
-    n_init = val.as_int(n_init, fn, "n_init", minimum=1)
-    max_iter = val.as_int(max_iter, fn, "max_iter", minimum=1)
-    tol = val.as_number(tol, fn, "tol")
-    if tol < 0:
-        raise ValueError(f"{fn}: tol must be >= 0, got {tol}")
+    k, n_init, max_iter, tol = lloyd_arguments(fn, k, n, n_init, max_iter, tol)
     w = None
     if sample_weight is not None:
         w = sample_weight if isinstance(sample_weight, da.Array) else da.asarray(sample_weight)
