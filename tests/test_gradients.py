@@ -580,6 +580,23 @@ def test_canny_real_images(cv2, real_image):
         check_canny(real_image, low, high, ksize=ksize, l2gradient=l2, cv2=cv2)
 
 
+def test_canny_hysteresis_grows_long_chains(cv2, rng):
+    """Thresholds far apart on smooth noise: most edges are candidates reached through long
+    chains from few strong pixels, in every direction, across the 8-pixel steps of the map
+    scan and along the image's edges (widths 1 to 41, heights 1 to 12)."""
+    grown = 0
+    for width in range(1, 42):
+        height = int(rng.integers(1, 13))
+        noise = rng.integers(0, 256, (height + 8, width + 8)).astype(np.float32)
+        img = cv2.GaussianBlur(noise, (0, 0), 2.0)[4:-4, 4:-4]
+        img = np.clip((img - img.mean()) * 8 + 128, 0, 255).astype(np.uint8)
+        got = check_canny(img, 40, 400, cv2=cv2)
+        strong_only = foveal.canny(img, 400, 400)
+        assert (got >= strong_only).all()
+        grown += int((got > 0).sum() - (strong_only > 0).sum())
+    assert grown > 500
+
+
 @pytest.mark.parametrize("shape", ODD_SHAPES, ids=["x".join(map(str, s)) for s in ODD_SHAPES])
 def test_canny_odd_sizes(cv2, rng, shape):
     img = random_image(rng, shape, "uint8")

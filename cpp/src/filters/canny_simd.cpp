@@ -9,6 +9,7 @@
 // before) and tie or beat the second, except on diagonals where it must beat both.
 // Magnitudes outside the image are 0.
 #include <cstdint>
+#include <cstring>
 
 #include "filter_plan.hpp"
 #include "foveal/image.hpp"
@@ -32,39 +33,70 @@ inline std::int32_t to_short(float v) {
   return static_cast<std::int32_t>(v);
 }
 
-// Derivatives and magnitude of row y: the channel of the largest magnitude (first on ties).
+// A row's magnitudes from its derivatives: from dx and dy when C is 1; else from the values'
+// derivatives ex and ey, keeping each pixel's channel of the largest magnitude (the first on
+// ties) and writing its derivatives to dx and dy.
 template <typename M>
-void magnitude_row(GradientRows<float>& grad, i64 y, i64 cols, i64 C, bool l2, float* gx, float* gy,
-                   std::int32_t* dx, std::int32_t* dy, M* mag) {
-  grad.row(y, gx, gy);
+void row_magnitudes(const std::int32_t* ex, const std::int32_t* ey, i64 cols, i64 C, bool l2,
+                    std::int32_t* dx, std::int32_t* dy, M* mag) {
+  auto magnitude = [l2](std::int32_t u, std::int32_t v) {
+    return l2 ? static_cast<M>(u) * u + static_cast<M>(v) * v
+              : static_cast<M>((u < 0 ? -u : u) + (v < 0 ? -v : v));
+  };
   if (C == 1) {
-    for (i64 i = 0; i < cols; ++i) {
-      dx[i] = to_short(gx[i]);
-      dy[i] = to_short(gy[i]);
-    }
-    if (l2) {
-      for (i64 i = 0; i < cols; ++i)
-        mag[i] = static_cast<M>(dx[i]) * dx[i] + static_cast<M>(dy[i]) * dy[i];
-    } else {
-      for (i64 i = 0; i < cols; ++i)
-        mag[i] = static_cast<M>((dx[i] < 0 ? -dx[i] : dx[i]) + (dy[i] < 0 ? -dy[i] : dy[i]));
-    }
+    for (i64 i = 0; i < cols; ++i) mag[i] = magnitude(dx[i], dy[i]);
     return;
   }
   for (i64 x = 0; x < cols; ++x) {
     M best = -1;
     for (i64 c = 0; c < C; ++c) {
-      const std::int32_t a = to_short(gx[x * C + c]), b = to_short(gy[x * C + c]);
-      const M m = l2 ? static_cast<M>(a) * a + static_cast<M>(b) * b
-                     : static_cast<M>((a < 0 ? -a : a) + (b < 0 ? -b : b));
+      const std::int32_t u = ex[x * C + c], v = ey[x * C + c];
+      const M m = magnitude(u, v);
       if (m > best) {
         best = m;
-        dx[x] = a;
-        dy[x] = b;
+        dx[x] = u;
+        dy[x] = v;
       }
     }
     mag[x] = best;
   }
+}
+
+// Derivatives and magnitudes of row y through the float row engine (ksize 5 and 7).
+template <typename M>
+void magnitude_row(GradientRows<float>& grad, i64 y, i64 cols, i64 C, bool l2, float* gx, float* gy,
+                   std::int32_t* ex, std::int32_t* ey, std::int32_t* dx, std::int32_t* dy, M* mag) {
+  grad.row(y, gx, gy);
+  std::int32_t* u = C == 1 ? dx : ex;
+  std::int32_t* v = C == 1 ? dy : ey;
+  for (i64 i = 0; i < cols * C; ++i) {
+    u[i] = to_short(gx[i]);
+    v[i] = to_short(gy[i]);
+  }
+  row_magnitudes<M>(ex, ey, cols, C, l2, dx, dy, mag);
+}
+
+// The map value of one pixel: 2 for an edge, 1 for a candidate, 0 otherwise. The neighbours
+// are read unconditionally and selected, so that the loops over pixels run as vector selects
+// (with loads under conditions, the compiler emits masked loads).
+template <typename M>
+inline std::uint8_t classify(M m, std::int32_t gx, std::int32_t gy, M ul, M u, M ur, M l, M r, M dl,
+                             M d, M dr, M low, M high) {
+  const std::uint32_t ax = static_cast<std::uint32_t>(gx < 0 ? -gx : gx);
+  const std::uint32_t ay = static_cast<std::uint32_t>(gy < 0 ? -gy : gy) << 15;
+  const std::uint32_t tg22 = ax * kTan22;
+  const std::uint32_t tg67 = tg22 + (ax << 16);
+  const bool horizontal = ay < tg22;
+  const bool vertical = ay > tg67;  // never with horizontal: tg67 >= tg22
+  const bool same_sign = (gx ^ gy) >= 0;
+  const M diag1 = same_sign ? ul : ur;
+  const M diag2 = same_sign ? dr : dl;
+  const M first = horizontal ? l : (vertical ? u : diag1);
+  const M second = horizontal ? r : (vertical ? d : diag2);
+  const bool straight = horizontal | vertical;
+  const bool beats = (m > first) & ((m > second) | (straight & (m == second)));
+  const bool candidate = (m > low) & beats;
+  return static_cast<std::uint8_t>(candidate + (candidate & (m > high)));
 }
 
 // Map row: 2 for an edge, 1 for a candidate, 0 otherwise. up, mid, down have a 0 at index -1
@@ -73,26 +105,89 @@ template <typename M>
 void suppress_row(const M* up, const M* mid, const M* down, const std::int32_t* __restrict dx,
                   const std::int32_t* __restrict dy, i64 cols, M low, M high,
                   std::uint8_t* __restrict out) {
-  // Branch-free, so that it runs as vector selects.
-  for (i64 x = 0; x < cols; ++x) {
-    const std::int32_t gx = dx[x], gy = dy[x];
-    const std::uint32_t ax = static_cast<std::uint32_t>(gx < 0 ? -gx : gx);
-    const std::uint32_t ay = static_cast<std::uint32_t>(gy < 0 ? -gy : gy) << 15;
-    const std::uint32_t tg22 = ax * kTan22;
-    const std::uint32_t tg67 = tg22 + (ax << 16);
-    const bool horizontal = ay < tg22;
-    const bool vertical = ay > tg67;  // never with horizontal: tg67 >= tg22
-    const bool same_sign = (gx ^ gy) >= 0;
-    const M m = mid[x];
-    const M diag1 = same_sign ? up[x - 1] : up[x + 1];
-    const M diag2 = same_sign ? down[x + 1] : down[x - 1];
-    const M first = horizontal ? mid[x - 1] : (vertical ? up[x] : diag1);
-    const M second = horizontal ? mid[x + 1] : (vertical ? down[x] : diag2);
-    const bool straight = horizontal | vertical;
-    const bool beats = (m > first) & ((m > second) | (straight & (m == second)));
-    const bool candidate = (m > low) & beats;
-    out[x] = static_cast<std::uint8_t>(candidate + (candidate & (m > high)));
+  i64 x = 0;
+  if constexpr (sizeof(M) == sizeof(std::int32_t)) {
+    // 8 pixels a step; most steps of a photograph hold no magnitude above low and end at the
+    // first test.
+    using Ln = Lanes<std::int32_t>;
+    using V = Ln::W;
+    typedef std::uint32_t U __attribute__((vector_size(32)));
+    typedef std::uint8_t Bytes __attribute__((vector_size(8)));
+    const V lowv = Ln::splat(low), highv = Ln::splat(high), one = Ln::splat(1);
+    const U tan22 = U{} + kTan22;
+    for (; x + 8 <= cols; x += 8) {
+      const V m = Ln::load(mid + x);
+      const V above = m > lowv;
+      std::int64_t words[4];
+      std::memcpy(words, &above, sizeof(words));
+      if ((words[0] | words[1] | words[2] | words[3]) == 0) {
+        std::memset(out + x, 0, 8);
+        continue;
+      }
+      const V gx = Ln::load(dx + x), gy = Ln::load(dy + x);
+      const U ax = (U)(gx < 0 ? -gx : gx);
+      const U ay = (U)(gy < 0 ? -gy : gy) << 15;
+      const U tg22 = ax * tan22;
+      const U tg67 = tg22 + (ax << 16);
+      const V horizontal = (V)(ay < tg22), vertical = (V)(ay > tg67);
+      const V same_sign = (gx ^ gy) >= 0;
+      const V diag1 = same_sign ? Ln::load(up + x - 1) : Ln::load(up + x + 1);
+      const V diag2 = same_sign ? Ln::load(down + x + 1) : Ln::load(down + x - 1);
+      const V first = horizontal ? Ln::load(mid + x - 1) : (vertical ? Ln::load(up + x) : diag1);
+      const V second = horizontal ? Ln::load(mid + x + 1) : (vertical ? Ln::load(down + x) : diag2);
+      const V beats = (m > first) & ((m > second) | ((horizontal | vertical) & (m == second)));
+      const V candidate = above & beats;
+      const V value = (candidate & one) + (candidate & (m > highv) & one);
+      const Bytes packed = __builtin_convertvector(value, Bytes);
+      std::memcpy(out + x, &packed, 8);
+    }
   }
+  for (; x < cols; ++x)
+    out[x] = classify<M>(mid[x], dx[x], dy[x], up[x - 1], up[x], up[x + 1], mid[x - 1], mid[x + 1],
+                         down[x - 1], down[x], down[x + 1], low, high);
+}
+
+// The 3x3 Sobel derivatives of row y in integers (exact: |dx|, |dy| <= 1020), for every
+// value of the row (cols x C), from the rows and columns that the plan's border maps name:
+// what the float row engine gives for ksize 3, as a plain loop that the compiler vectorizes.
+void sobel3_row(const detail::GradientPlan& g, const ConstImageView& src, i64 y,
+                std::int32_t* __restrict ex, std::int32_t* __restrict ey) {
+  const i64 cols = src.cols, C = src.channels, n = cols * C;
+  const std::uint8_t* __restrict a = src.row<const std::uint8_t>(g.row_map[y]);
+  const std::uint8_t* __restrict b = src.row<const std::uint8_t>(g.row_map[y + 1]);
+  const std::uint8_t* __restrict c = src.row<const std::uint8_t>(g.row_map[y + 2]);
+  auto one = [&](i64 e, i64 l, i64 r) {
+    ex[e] = (a[r] - a[l]) + 2 * (b[r] - b[l]) + (c[r] - c[l]);
+    ey[e] = (c[l] + 2 * c[e] + c[r]) - (a[l] + 2 * a[e] + a[r]);
+  };
+  // The first and last pixel's values: their neighbours through the column map.
+  for (i64 x : {i64(0), cols - 1}) {
+    const i64 left = g.col_map[x] * C, right = g.col_map[x + 2] * C;
+    for (i64 ch = 0; ch < C; ++ch) one(x * C + ch, left + ch, right + ch);
+  }
+  // In 16 bits (the sums fit), twice the lanes of 32.
+  for (i64 e = C; e < n - C; ++e) {
+    const i64 l = e - C, r = e + C;
+    using S = std::int16_t;
+    ex[e] = static_cast<S>(static_cast<S>(static_cast<S>(a[r]) - static_cast<S>(a[l])) +
+                           static_cast<S>(2 * static_cast<S>(b[r] - b[l])) +
+                           static_cast<S>(c[r] - c[l]));
+    ey[e] = static_cast<S>(static_cast<S>(c[l] + 2 * c[e] + c[r]) -
+                           static_cast<S>(a[l] + 2 * a[e] + a[r]));
+  }
+}
+
+// Derivatives and magnitudes of row y for ksize 3, in integers.
+template <typename M>
+void magnitude_row3(const detail::GradientPlan& g, const ConstImageView& src, i64 y, bool l2,
+                    std::int32_t* ex, std::int32_t* ey, std::int32_t* dx, std::int32_t* dy,
+                    M* mag) {
+  const i64 C = src.channels;
+  if (C == 1)
+    sobel3_row(g, src, y, dx, dy);
+  else
+    sobel3_row(g, src, y, ex, ey);
+  row_magnitudes<M>(ex, ey, src.cols, C, l2, dx, dy, mag);
 }
 
 template <typename M>
@@ -103,13 +198,18 @@ void canny_band(void* context, i64 index) {
   const i64 H = src.rows, cols = src.cols, C = src.channels, n = cols * C;
   i64 y0, y1;
   band_range(job, index, y0, y1);
+  // ksize 3 in integers, 5 and 7 through the float row engine.
+  const bool small = plan.gradient.radius == 1;
   Scratch scratch(GradientRows<float>::bytes(plan.gradient, src) + 2 * n * sizeof(float) +
-                  3 * (cols + 2) * (sizeof(M) + 2 * sizeof(std::int32_t)) + 12 * 64);
+                  2 * n * sizeof(std::int32_t) +
+                  3 * (cols + 2) * (sizeof(M) + 2 * sizeof(std::int32_t)) + 14 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
   GradientRows<float> grad;
   grad.init(plan.gradient, src, carve);
   float* gx = carve.take<float>(n);
   float* gy = carve.take<float>(n);
+  std::int32_t* ex = carve.take<std::int32_t>(n);
+  std::int32_t* ey = carve.take<std::int32_t>(n);
   // Three rows of magnitudes (with a zero on each side) and derivatives, rotated.
   M* mag[3];
   std::int32_t* dx[3];
@@ -125,7 +225,10 @@ void canny_band(void* context, i64 index) {
       for (i64 x = 0; x < cols; ++x) mag[r][x] = 0;
       return;
     }
-    magnitude_row<M>(grad, y, cols, C, plan.l2, gx, gy, dx[r], dy[r], mag[r]);
+    if (small)
+      magnitude_row3<M>(plan.gradient, src, y, plan.l2, ex, ey, dx[r], dy[r], mag[r]);
+    else
+      magnitude_row<M>(grad, y, cols, C, plan.l2, gx, gy, ex, ey, dx[r], dy[r], mag[r]);
   };
   int up = 0, mid = 1, down = 2;
   load(y0 - 1, up);

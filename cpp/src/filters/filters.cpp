@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "foveal/corners.hpp"
 #include "foveal/error.hpp"
 #include "foveal/parallel.hpp"
+#include "hysteresis.hpp"
 #include "isa_table.hpp"
 
 FOVEAL_FOR_EACH_ISA(FOVEAL_DECLARE_FILTER_KERNELS)
@@ -472,39 +474,6 @@ void min_eigen(const ConstImageView& src, const ImageView& dst, int block_size, 
   corner("min_eigen", false, src, dst, block_size, ksize, 0.0, border);
 }
 
-namespace {
-
-// Turns candidates (1) 8-connected to edges (2) into edges, then edges to 255 and the rest to
-// 0. Serial: a depth-first flood from every edge, touching each candidate once.
-void hysteresis(const ImageView& map) {
-  const i64 H = map.rows, W = map.cols;
-  std::vector<std::pair<i64, i64>> stack;
-  for (i64 y = 0; y < H; ++y) {
-    const std::uint8_t* row = map.row<std::uint8_t>(y);
-    for (i64 x = 0; x < W; ++x)
-      if (row[x] == 2) stack.emplace_back(y, x);
-  }
-  while (!stack.empty()) {
-    const auto [y, x] = stack.back();
-    stack.pop_back();
-    for (i64 v = std::max<i64>(y - 1, 0); v <= std::min<i64>(y + 1, H - 1); ++v) {
-      std::uint8_t* row = map.row<std::uint8_t>(v);
-      for (i64 u = std::max<i64>(x - 1, 0); u <= std::min<i64>(x + 1, W - 1); ++u) {
-        if (row[u] == 1) {
-          row[u] = 2;
-          stack.emplace_back(v, u);
-        }
-      }
-    }
-  }
-  for (i64 y = 0; y < H; ++y) {
-    std::uint8_t* row = map.row<std::uint8_t>(y);
-    for (i64 x = 0; x < W; ++x) row[x] = row[x] == 2 ? 255 : 0;
-  }
-}
-
-}  // namespace
-
 void canny(const ConstImageView& src_in, const ImageView& dst, double low, double high, int ksize,
            bool l2_gradient) {
   const char* fn = "canny";
@@ -540,8 +509,18 @@ void canny(const ConstImageView& src_in, const ImageView& dst, double low, doubl
   const std::vector<double> zero(static_cast<std::size_t>(src.channels), 0.0);
   GradientSetup g(src, ksize, ksize == 7 ? 1.0 / 16 : 1.0, Border::Replicate, zero);
   plan.gradient = g.plan;
-  kernels().canny_classify(plan, src, dst);
-  hysteresis(dst);
+  // The classification goes into a map framed by zeros, so that the hysteresis reads every
+  // pixel's neighbours without bounds checks; the hysteresis writes dst.
+  // Only the frame is cleared: the classification writes every pixel inside it.
+  const i64 H = src.rows, W = src.cols, stride = (W + 2 + 63) / 64 * 64;
+  std::unique_ptr<std::uint8_t[]> framed(
+      new std::uint8_t[static_cast<std::size_t>((H + 2) * stride)]);
+  detail::FramedMap map{framed.get() + stride + 1, H, W, stride};
+  std::memset(framed.get(), 0, static_cast<std::size_t>(stride));
+  std::memset(framed.get() + (H + 1) * stride, 0, static_cast<std::size_t>(stride));
+  for (i64 y = 0; y < H; ++y) map.map[y * stride - 1] = map.map[y * stride + W] = 0;
+  kernels().canny_classify(plan, src, ImageView{map.map, H, W, 1, stride, DType::u8});
+  detail::hysteresis(map, dst);
 }
 
 }  // namespace foveal
