@@ -16,6 +16,7 @@
 #include "foveal/parallel.hpp"
 #include "row_engine.hpp"
 #include "simd.hpp"
+#include "sobel3.hpp"
 
 namespace foveal {
 namespace FOVEAL_ISA {
@@ -147,46 +148,17 @@ void suppress_row(const M* up, const M* mid, const M* down, const std::int32_t* 
                          down[x - 1], down[x], down[x + 1], low, high);
 }
 
-// The 3x3 Sobel derivatives of row y in integers (exact: |dx|, |dy| <= 1020), for every
-// value of the row (cols x C), from the rows and columns that the plan's border maps name:
-// what the float row engine gives for ksize 3, as a plain loop that the compiler vectorizes.
-void sobel3_row(const detail::GradientPlan& g, const ConstImageView& src, i64 y,
-                std::int32_t* __restrict ex, std::int32_t* __restrict ey) {
-  const i64 cols = src.cols, C = src.channels, n = cols * C;
-  const std::uint8_t* __restrict a = src.row<const std::uint8_t>(g.row_map[y]);
-  const std::uint8_t* __restrict b = src.row<const std::uint8_t>(g.row_map[y + 1]);
-  const std::uint8_t* __restrict c = src.row<const std::uint8_t>(g.row_map[y + 2]);
-  auto one = [&](i64 e, i64 l, i64 r) {
-    ex[e] = (a[r] - a[l]) + 2 * (b[r] - b[l]) + (c[r] - c[l]);
-    ey[e] = (c[l] + 2 * c[e] + c[r]) - (a[l] + 2 * a[e] + a[r]);
-  };
-  // The first and last pixel's values: their neighbours through the column map.
-  for (i64 x : {i64(0), cols - 1}) {
-    const i64 left = g.col_map[x] * C, right = g.col_map[x + 2] * C;
-    for (i64 ch = 0; ch < C; ++ch) one(x * C + ch, left + ch, right + ch);
-  }
-  // In 16 bits (the sums fit), twice the lanes of 32.
-  for (i64 e = C; e < n - C; ++e) {
-    const i64 l = e - C, r = e + C;
-    using S = std::int16_t;
-    ex[e] = static_cast<S>(static_cast<S>(static_cast<S>(a[r]) - static_cast<S>(a[l])) +
-                           static_cast<S>(2 * static_cast<S>(b[r] - b[l])) +
-                           static_cast<S>(c[r] - c[l]));
-    ey[e] = static_cast<S>(static_cast<S>(c[l] + 2 * c[e] + c[r]) -
-                           static_cast<S>(a[l] + 2 * a[e] + a[r]));
-  }
-}
-
 // Derivatives and magnitudes of row y for ksize 3, in integers.
 template <typename M>
 void magnitude_row3(const detail::GradientPlan& g, const ConstImageView& src, i64 y, bool l2,
                     std::int32_t* ex, std::int32_t* ey, std::int32_t* dx, std::int32_t* dy,
                     M* mag) {
   const i64 C = src.channels;
+  // canny's border is replicate: no row or column maps to the constant.
   if (C == 1)
-    sobel3_row(g, src, y, dx, dy);
+    sobel3_row<std::int32_t>(g, src, nullptr, y, dx, dy);
   else
-    sobel3_row(g, src, y, ex, ey);
+    sobel3_row<std::int32_t>(g, src, nullptr, y, ex, ey);
   row_magnitudes<M>(ex, ey, src.cols, C, l2, dx, dy, mag);
 }
 
@@ -199,7 +171,7 @@ void canny_band(void* context, i64 index) {
   i64 y0, y1;
   band_range(job, index, y0, y1);
   // ksize 3 in integers, 5 and 7 through the float row engine.
-  const bool small = plan.gradient.radius == 1;
+  const bool small = plan.gradient.sobel3;
   Scratch scratch(GradientRows<float>::bytes(plan.gradient, src) + 2 * n * sizeof(float) +
                   2 * n * sizeof(std::int32_t) +
                   3 * (cols + 2) * (sizeof(M) + 2 * sizeof(std::int32_t)) + 14 * 64);

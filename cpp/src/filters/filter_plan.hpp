@@ -52,6 +52,8 @@ struct GradientPlan {
   double scale = 1.0;  // applied to gx and gy
   bool wide = false;   // float64 arithmetic and outputs
   bool degrees = false;
+  // uint8 source, ksize 3, scale 1: the derivatives in integers (sobel3.hpp)
+  bool sobel3 = false;
   const std::int64_t* row_map = nullptr;
   const std::int64_t* col_map = nullptr;
   const double* border_pixel = nullptr;

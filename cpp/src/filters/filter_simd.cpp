@@ -14,6 +14,7 @@
 #include "foveal/parallel.hpp"
 #include "row_engine.hpp"
 #include "simd.hpp"
+#include "sobel3.hpp"
 
 namespace foveal {
 namespace FOVEAL_ISA {
@@ -342,19 +343,41 @@ void gradient_band(void* context, i64 index) {
   const i64 n = job.src.cols * job.src.channels;
   i64 y0, y1;
   band_range(job, index, y0, y1);
-  Scratch scratch(GradientRows<W>::bytes(plan, job.src) + 4 * n * sizeof(W) + 4 * 64);
+  // Magnitudes and angles go through chunks that stay in L1 on their way to the outputs.
+  constexpr i64 kChunk = 1024;
+  Scratch scratch(GradientRows<W>::bytes(plan, job.src) + (2 * n + 2 * kChunk) * sizeof(W) + n +
+                  5 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
   GradientRows<W> grad;
   grad.init(plan, job.src, carve);
   W* gx = carve.take<W>(n);
   W* gy = carve.take<W>(n);
-  W* mag = job.dst.data ? carve.take<W>(n) : nullptr;
-  W* ang = job.dst2.data ? carve.take<W>(n) : nullptr;
+  W* mag = job.dst.data ? carve.take<W>(kChunk) : nullptr;
+  W* ang = job.dst2.data ? carve.take<W>(kChunk) : nullptr;
+  // The outputs have the working type (the driver's check).
+  auto put = [&](const ImageView& out, i64 y, i64 i0, const W* v, i64 len) {
+    W* o = out.row<W>(y) + i0;
+    if (job.stream)
+      stream_values<W>(v, W(0), o, len);
+    else
+      store_values<W, W>(v, W(0), o, len);
+  };
+  std::uint8_t* border_row = nullptr;
+  if (plan.sobel3) {
+    border_row = carve.take<std::uint8_t>(n);
+    fill_border_row(plan, job.src.cols, job.src.channels, border_row);
+  }
   for (i64 y = y0; y < y1; ++y) {
-    grad.row(y, gx, gy);
-    polar_values<W>(gx, gy, mag, ang, n, plan.degrees);
-    if (mag) store_row<W>(job.dst, y, mag, W(0), job.stream);
-    if (ang) store_row<W>(job.dst2, y, ang, W(0), job.stream);
+    if (plan.sobel3)
+      sobel3_row<W>(plan, job.src, border_row, y, gx, gy);
+    else
+      grad.row(y, gx, gy);
+    for (i64 i0 = 0; i0 < n; i0 += kChunk) {
+      const i64 len = min_of(kChunk, n - i0);
+      polar_values<W>(gx + i0, gy + i0, mag, ang, len, plan.degrees);
+      if (mag) put(job.dst, y, i0, mag, len);
+      if (ang) put(job.dst2, y, i0, ang, len);
+    }
   }
   if (job.stream) stream_fence();
 }

@@ -417,6 +417,7 @@ void gradient(const ConstImageView& src_in, const ImageView& magnitude, const Im
   GradientSetup g(src, ksize, 1.0, o.border, px);
   g.plan.wide = out_type == DType::f64;
   g.plan.degrees = angle_in_degrees;
+  g.plan.sobel3 = ksize == 3 && src.dtype == DType::u8;
   kernels().gradient(g.plan, src, magnitude, angle);
 }
 
@@ -509,6 +510,7 @@ void canny(const ConstImageView& src_in, const ImageView& dst, double low, doubl
   const std::vector<double> zero(static_cast<std::size_t>(src.channels), 0.0);
   GradientSetup g(src, ksize, ksize == 7 ? 1.0 / 16 : 1.0, Border::Replicate, zero);
   plan.gradient = g.plan;
+  plan.gradient.sobel3 = ksize == 3;
   // The classification goes into a map framed by zeros, so that the hysteresis reads every
   // pixel's neighbours without bounds checks; the hysteresis writes dst.
   // Only the frame is cleared: the classification writes every pixel inside it.
