@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -168,6 +170,26 @@ void bind_filters(py::module_& m) {
       },
       py::arg("method"), py::arg("src"), py::arg("dst"), py::arg("block_size"), py::arg("ksize"),
       py::arg("k"), py::arg("border"));
+
+  m.def(
+      "good_features",
+      [](const py::array& response, double threshold, py::object mask, std::int64_t max_corners,
+         double min_distance) {
+        const auto r = const_view(response, "corners", "response");
+        foveal::ConstImageView m;
+        if (!mask.is_none()) m = const_view(mask.cast<py::array>(), "corners", "mask");
+        std::vector<std::int64_t> positions;
+        {
+          py::gil_scoped_release release;
+          positions = foveal::good_features(r, threshold, mask.is_none() ? nullptr : &m,
+                                            max_corners, min_distance);
+        }
+        py::array_t<std::int64_t> out(static_cast<py::ssize_t>(positions.size()));
+        std::copy(positions.begin(), positions.end(), out.mutable_data());
+        return out;
+      },
+      py::arg("response"), py::arg("threshold"), py::arg("mask"), py::arg("max_corners"),
+      py::arg("min_distance"));
 
   m.def(
       "canny",

@@ -115,6 +115,13 @@ def corner_response(
     k: float,
     border: str,
 ) -> None: ...
+def good_features(
+    response: np.ndarray,
+    threshold: float,
+    mask: np.ndarray | None,
+    max_corners: int,
+    min_distance: float,
+) -> np.ndarray: ...
 def canny(
     src: np.ndarray, dst: np.ndarray, low: float, high: float, ksize: int, l2: bool
 ) -> None: ...

@@ -24,6 +24,9 @@
 // no full-size gradient or product image is ever made.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "foveal/border.hpp"
 #include "foveal/image.hpp"
 
@@ -36,5 +39,22 @@ void harris(const ConstImageView& src, const ImageView& dst, int block_size = 2,
 // cv2.cornerMinEigenVal(src, block_size, ksize, borderType); foveal.min_eigen in Python.
 void min_eigen(const ConstImageView& src, const ImageView& dst, int block_size = 3, int ksize = 3,
                Border border = Border::Reflect101);
+
+// cv2.goodFeaturesToTrack's selection from a response (one channel, float32 or float64),
+// as positions y * cols + x, strongest first. Candidates are the pixels off the outermost rows
+// and columns whose value is above `threshold`, not 0, and no smaller than any of its 8
+// neighbours (a neighbour not above the threshold counts as 0; NaN is never above it), and,
+// with `mask` (uint8, the response's size; null for none), where it is nonzero. They are taken
+// by value, then position, both descending (cv2 breaks ties by address), and one is kept unless
+// a kept corner lies closer than min_distance (squared distances summed in float32 as cv2
+// does), until max_corners are kept (all, for max_corners <= 0). The threshold is usually
+// quality_level times the response's maximum (over the mask), in its dtype.
+//
+// Errors: ValueError for a response with more than one channel, a mask of another size or
+// dtype, or min_distance negative or not finite; TypeError for a response that is not float32
+// or float64.
+std::vector<std::int64_t> good_features(const ConstImageView& response, double threshold,
+                                        const ConstImageView* mask, std::int64_t max_corners,
+                                        double min_distance);
 
 }  // namespace foveal
