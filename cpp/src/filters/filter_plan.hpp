@@ -97,6 +97,10 @@ struct CannyPlan {
   /* magnitude and angle: float32 (float64 when plan.wide); either may have null data */          \
   void gradient(const detail::GradientPlan& plan, const ConstImageView& src,                      \
                 const ImageView& magnitude, const ImageView& angle);                              \
+  /* one first derivative of a uint8 image, ksize 3 (order 0: dx, 1: dy); dst any float or */     \
+  /* int16 dtype */                                                                               \
+  void sobel3(const detail::GradientPlan& plan, const ConstImageView& src, const ImageView& dst,  \
+              int order);                                                                         \
   void corner_response(const detail::CornerPlan& plan, const ConstImageView& src,                 \
                        const ImageView& dst);                                                     \
   /* dst: uint8, one channel, of 0 / 1 / 2 (no edge, candidate, edge) */                          \

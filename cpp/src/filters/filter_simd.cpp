@@ -382,7 +382,39 @@ void gradient_band(void* context, i64 index) {
   if (job.stream) stream_fence();
 }
 
+// One first derivative of a uint8 image (ksize 3), in integers (sobel3.hpp), stored through
+// the working type W (float, or double for float64 outputs): exact either way.
+template <typename W, int Which>
+void sobel3_band(void* context, i64 index) {
+  const Job& job = *static_cast<const Job*>(context);
+  const GradientPlan& plan = *static_cast<const GradientPlan*>(job.plan);
+  const i64 n = job.src.cols * job.src.channels;
+  i64 y0, y1;
+  band_range(job, index, y0, y1);
+  Scratch scratch(n * sizeof(W) + n + 2 * 64);
+  Carve carve{static_cast<char*>(scratch.p)};
+  W* row = carve.take<W>(n);
+  std::uint8_t* border_row = carve.take<std::uint8_t>(n);
+  fill_border_row(plan, job.src.cols, job.src.channels, border_row);
+  for (i64 y = y0; y < y1; ++y) {
+    sobel3_row<W, Which>(plan, job.src, border_row, y, Which == 0 ? row : nullptr,
+                         Which == 1 ? row : nullptr);
+    store_row<W>(job.dst, y, row, W(0), job.stream);
+  }
+  if (job.stream) stream_fence();
+}
+
 }  // namespace
+
+void sobel3(const detail::GradientPlan& plan, const ConstImageView& src, const ImageView& dst,
+            int order) {
+  Job job{&plan, src, dst, ImageView{}, 0, stream_output(dst)};
+  const bool wide = dst.dtype == DType::f64;
+  if (order == 0)
+    run_bands(job, 2, wide ? &sobel3_band<double, 0> : &sobel3_band<float, 0>);
+  else
+    run_bands(job, 2, wide ? &sobel3_band<double, 1> : &sobel3_band<float, 1>);
+}
 
 void sep_filter(const detail::FilterPlan& plan, const ConstImageView& src, const ImageView& dst) {
   Job job{&plan, src, dst, ImageView{}, 0, stream_output(dst)};

@@ -29,14 +29,15 @@ struct FilterKernels {
   decltype(&baseline::sep_filter) sep_filter;
   decltype(&baseline::box_filter) box_filter;
   decltype(&baseline::gradient) gradient;
+  decltype(&baseline::sobel3) sobel3;
   decltype(&baseline::corner_response) corner_response;
   decltype(&baseline::canny_classify) canny_classify;
 };
 
 #define FOVEAL_FILTER_KERNELS(isa)                                                             \
   FilterKernels {                                                                              \
-    &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient, &isa::corner_response, \
-        &isa::canny_classify                                                                   \
+    &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient, &isa::sobel3,          \
+        &isa::corner_response, &isa::canny_classify                                            \
   }
 
 FOVEAL_KERNEL_TABLE(FilterKernels, FOVEAL_FILTER_KERNELS)
@@ -389,9 +390,23 @@ void sobel(const ConstImageView& src, const ImageView& dst, int dx, int dy, int 
   std::vector<double> kx, ky;
   deriv_kernels(dx, dy, ksize, kx, ky);
   if (!std::isfinite(scale)) throw ValueError("sobel: scale must be finite");
-  for (double& v : ky) v *= scale;
   FilterOptions opt = options;
   opt.anchor_x = opt.anchor_y = -1;
+  // uint8, ksize 3, one first derivative, unscaled into a float or int16 image: in integers,
+  // exact as the row engine's result is.
+  const bool first = (dx == 1 && dy == 0) || (dx == 0 && dy == 1);
+  if (src.dtype == DType::u8 && ksize == 3 && first && scale == 1.0 && options.delta == 0.0 &&
+      (dst.dtype == DType::f32 || dst.dtype == DType::f64 || dst.dtype == DType::s16)) {
+    check_images("sobel", src, dst);
+    check_border("sobel", opt.border);
+    const std::vector<double> px = border_pixel("sobel", src, opt.border_value);
+    SourceGuard guard(src, dst);
+    GradientSetup g(guard.view(), 3, 1.0, opt.border, px);
+    g.plan.sobel3 = true;
+    kernels().sobel3(g.plan, guard.view(), dst, dy);
+    return;
+  }
+  for (double& v : ky) v *= scale;
   run_linear("sobel", src, dst, nullptr, &kx, &ky, static_cast<int>(ky.size()),
              static_cast<int>(kx.size()), opt);
 }

@@ -2,7 +2,7 @@
 // once per instruction set (internal linkage, like simd.hpp). For ksize 3 and scale 1 this is
 // what the float row engine computes (every partial sum is an integer below 2^11, exact in
 // either), at twice the lanes and without the per-row conversion to float; canny and gradient
-// take it for uint8 images with GradientPlan::sobel3.
+// take it for uint8 images with GradientPlan::sobel3, and sobel for one first derivative.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,8 @@ inline void fill_border_row(const detail::GradientPlan& g, i64 cols, i64 C, std:
 
 // dx and dy of every value of row y (cols x C), written as D: rows and columns through the
 // plan's border maps (radius 1), `border_row` standing for the rows and columns they map to -1.
-template <typename D>
+// Which: 2 for both, 0 for dx alone (ey unused), 1 for dy alone (ex unused).
+template <typename D, int Which = 2>
 void sobel3_row(const detail::GradientPlan& g, const ConstImageView& src,
                 const std::uint8_t* border_row, i64 y, D* __restrict ex, D* __restrict ey) {
   using S = std::int16_t;
@@ -43,17 +44,19 @@ void sobel3_row(const detail::GradientPlan& g, const ConstImageView& src,
       };
       const int al = at(a, left), ar = at(a, right), bl = at(b, left), br = at(b, right);
       const int cl = at(c, left), cr = at(c, right);
-      ex[e] = static_cast<D>((ar - al) + 2 * (br - bl) + (cr - cl));
-      ey[e] = static_cast<D>((cl + 2 * c[e] + cr) - (al + 2 * a[e] + ar));
+      if (Which != 1) ex[e] = static_cast<D>((ar - al) + 2 * (br - bl) + (cr - cl));
+      if (Which != 0) ey[e] = static_cast<D>((cl + 2 * c[e] + cr) - (al + 2 * a[e] + ar));
     }
   }
   for (i64 e = C; e < n - C; ++e) {
     const i64 l = e - C, r = e + C;
-    ex[e] = static_cast<D>(static_cast<S>(
-        static_cast<S>(static_cast<S>(a[r]) - static_cast<S>(a[l])) +
-        static_cast<S>(2 * static_cast<S>(b[r] - b[l])) + static_cast<S>(c[r] - c[l])));
-    ey[e] = static_cast<D>(static_cast<S>(static_cast<S>(c[l] + 2 * c[e] + c[r]) -
-                                          static_cast<S>(a[l] + 2 * a[e] + a[r])));
+    if (Which != 1)
+      ex[e] = static_cast<D>(static_cast<S>(
+          static_cast<S>(static_cast<S>(a[r]) - static_cast<S>(a[l])) +
+          static_cast<S>(2 * static_cast<S>(b[r] - b[l])) + static_cast<S>(c[r] - c[l])));
+    if (Which != 0)
+      ey[e] = static_cast<D>(static_cast<S>(static_cast<S>(c[l] + 2 * c[e] + c[r]) -
+                                            static_cast<S>(a[l] + 2 * a[e] + a[r])));
   }
 }
 
