@@ -8,6 +8,7 @@
 // diagonal otherwise; a pixel must beat its first neighbour along the gradient (the one
 // before) and tie or beat the second, except on diagonals where it must beat both.
 // Magnitudes outside the image are 0.
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -172,14 +173,18 @@ void canny_band(void* context, i64 index) {
   band_range(job, index, y0, y1);
   // ksize 3 in integers, 5 and 7 through the float row engine.
   const bool small = plan.gradient.sobel3;
-  Scratch scratch(GradientRows<float>::bytes(plan.gradient, src) + 2 * n * sizeof(float) +
-                  2 * n * sizeof(std::int32_t) +
-                  3 * (cols + 2) * (sizeof(M) + 2 * sizeof(std::int32_t)) + 14 * 64);
+  const std::size_t engine =
+      small ? 0 : GradientRows<float>::bytes(plan.gradient, src) + 2 * n * sizeof(float) + 2 * 64;
+  Scratch scratch(engine + 2 * n * sizeof(std::int32_t) +
+                  3 * (cols + 2) * (sizeof(M) + 2 * sizeof(std::int32_t)) + 12 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
   GradientRows<float> grad;
-  grad.init(plan.gradient, src, carve);
-  float* gx = carve.take<float>(n);
-  float* gy = carve.take<float>(n);
+  float *gx = nullptr, *gy = nullptr;
+  if (!small) {
+    grad.init(plan.gradient, src, carve);
+    gx = carve.take<float>(n);
+    gy = carve.take<float>(n);
+  }
   std::int32_t* ex = carve.take<std::int32_t>(n);
   std::int32_t* ey = carve.take<std::int32_t>(n);
   // Three rows of magnitudes (with a zero on each side) and derivatives, rotated.

@@ -345,11 +345,11 @@ void gradient_band(void* context, i64 index) {
   band_range(job, index, y0, y1);
   // Magnitudes and angles go through chunks that stay in L1 on their way to the outputs.
   constexpr i64 kChunk = 1024;
-  Scratch scratch(GradientRows<W>::bytes(plan, job.src) + (2 * n + 2 * kChunk) * sizeof(W) + n +
-                  5 * 64);
+  const std::size_t engine = plan.sobel3 ? 0 : GradientRows<W>::bytes(plan, job.src);
+  Scratch scratch(engine + (2 * n + 2 * kChunk) * sizeof(W) + n + 5 * 64);
   Carve carve{static_cast<char*>(scratch.p)};
-  GradientRows<W> grad;
-  grad.init(plan, job.src, carve);
+  GradientRows<W> grad;  // the float row engine, unless the derivatives are in integers
+  if (!plan.sobel3) grad.init(plan, job.src, carve);
   W* gx = carve.take<W>(n);
   W* gy = carve.take<W>(n);
   W* mag = job.dst.data ? carve.take<W>(kChunk) : nullptr;

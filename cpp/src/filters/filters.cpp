@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,10 +33,10 @@ struct FilterKernels {
   decltype(&baseline::canny_classify) canny_classify;
 };
 
-#define FOVEAL_FILTER_KERNELS(isa)                                                             \
-  FilterKernels {                                                                              \
-    &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient, &isa::sobel3,          \
-        &isa::corner_response, &isa::canny_classify                                            \
+#define FOVEAL_FILTER_KERNELS(isa)                                                    \
+  FilterKernels {                                                                     \
+    &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient, &isa::sobel3, \
+        &isa::corner_response, &isa::canny_classify                                   \
   }
 
 FOVEAL_KERNEL_TABLE(FilterKernels, FOVEAL_FILTER_KERNELS)
@@ -526,17 +525,10 @@ void canny(const ConstImageView& src_in, const ImageView& dst, double low, doubl
   GradientSetup g(src, ksize, ksize == 7 ? 1.0 / 16 : 1.0, Border::Replicate, zero);
   plan.gradient = g.plan;
   plan.gradient.sobel3 = ksize == 3;
-  // The classification goes into a map framed by zeros, so that the hysteresis reads every
-  // pixel's neighbours without bounds checks; the hysteresis writes dst.
-  // Only the frame is cleared: the classification writes every pixel inside it.
-  const i64 H = src.rows, W = src.cols, stride = (W + 2 + 63) / 64 * 64;
-  std::unique_ptr<std::uint8_t[]> framed(
-      new std::uint8_t[static_cast<std::size_t>((H + 2) * stride)]);
-  detail::FramedMap map{framed.get() + stride + 1, H, W, stride};
-  std::memset(framed.get(), 0, static_cast<std::size_t>(stride));
-  std::memset(framed.get() + (H + 1) * stride, 0, static_cast<std::size_t>(stride));
-  for (i64 y = 0; y < H; ++y) map.map[y * stride - 1] = map.map[y * stride + W] = 0;
-  kernels().canny_classify(plan, src, ImageView{map.map, H, W, 1, stride, DType::u8});
+  // The classification goes into a map framed by zeros (see hysteresis.hpp); the hysteresis
+  // writes dst.
+  detail::FramedMap map(src.rows, src.cols);
+  kernels().canny_classify(plan, src, map.view());
   detail::hysteresis(map, dst);
 }
 

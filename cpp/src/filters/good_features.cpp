@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "bytes.hpp"
 #include "foveal/corners.hpp"
 #include "foveal/error.hpp"
 
@@ -18,12 +18,7 @@ namespace foveal {
 namespace {
 
 using i64 = std::int64_t;
-
-inline std::uint64_t load8(const std::uint8_t* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
+using detail::load8;
 
 template <typename T>
 std::vector<std::pair<T, i64>> candidates(const ConstImageView& r, T threshold,

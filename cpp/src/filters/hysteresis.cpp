@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "bytes.hpp"
+
 namespace foveal {
 namespace detail {
 namespace {
@@ -17,12 +19,6 @@ using i64 = std::int64_t;
 constexpr std::uint64_t kLowBits = 0x0101010101010101ull;
 // Byte i of an 8-byte load is bits 8i..8i+7 of the word.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the map scan assumes little-endian");
-
-inline std::uint64_t load8(const std::uint8_t* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
 
 // The depth-first flood from one edge. Out of line, so that the scan keeps its registers.
 class Flood {
@@ -57,6 +53,17 @@ class Flood {
 };
 
 }  // namespace
+
+FramedMap::FramedMap(i64 rows_, i64 cols_)
+    : rows(rows_),
+      cols(cols_),
+      stride((cols_ + 2 + 63) / 64 * 64),
+      memory(new std::uint8_t[static_cast<std::size_t>((rows_ + 2) * stride)]),
+      map(memory.get() + stride + 1) {
+  std::memset(memory.get(), 0, static_cast<std::size_t>(stride));
+  std::memset(memory.get() + (rows + 1) * stride, 0, static_cast<std::size_t>(stride));
+  for (i64 y = 0; y < rows; ++y) map[y * stride - 1] = map[y * stride + cols] = 0;
+}
 
 void hysteresis(const FramedMap& m, const ImageView& dst) {
   const i64 H = m.rows, W = m.cols, s = m.stride;
