@@ -24,6 +24,8 @@ template <typename T>
 std::vector<std::pair<T, i64>> candidates(const ConstImageView& r, T threshold,
                                           const ConstImageView* mask) {
   const i64 H = r.rows, W = r.cols;
+  std::vector<std::pair<T, i64>> found;
+  if (H < 3 || W < 3) return found;  // no pixel off the outermost rows and columns
   // Rows of the thresholded response (a value not above the threshold, NaN included, is 0),
   // each made once and rotated; their column maxima over 3 rows; the candidates of a row as
   // one byte per pixel. Plain loops, vectorized by the compiler.
@@ -37,7 +39,6 @@ std::vector<std::pair<T, i64>> candidates(const ConstImageView& r, T threshold,
   };
   threshold_row(0, eig[0]);
   threshold_row(1, eig[1]);
-  std::vector<std::pair<T, i64>> found;
   for (i64 y = 1; y + 1 < H; ++y) {
     threshold_row(y + 1, eig[2]);
     const T* up = eig[0];
