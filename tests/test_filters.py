@@ -244,6 +244,28 @@ def test_filter2d_default_dtype_is_the_input(rng):
         assert foveal.filter2d(img, np.ones((3, 3)) / 9, dtype=None).dtype == img.dtype
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "uint8"])
+@pytest.mark.parametrize("shape", [(2, 40), (5, 33), (9, 70, 3), (31, 129)])
+def test_filter2d_dense_rows_in_pairs_give_the_sparse_bits(rng, dtype, shape):
+    """A kernel without zero taps makes output rows two at a time; one with a zero tap, one
+    at a time. A zero row and column added around a kernel (anchor moved with them) leave the
+    same taps in the same order, so both ways must give the same bits, on every row (odd
+    heights end a band with a single row)."""
+    img = random_image(rng, shape, dtype)
+    for kh, kw in [(1, 1), (1, 4), (3, 3), (5, 5), (4, 7)]:
+        kernel = rng.uniform(0.5, 1.5, (kh, kw)) * rng.choice([-1.0, 1.0], (kh, kw))
+        padded = np.zeros((kh + 1, kw + 1))
+        padded[1:, 1:] = kernel
+        for border in ("reflect101", "constant"):
+            dense = foveal.filter2d(
+                img, kernel, anchor=(kh // 2, kw // 2), border=border, dtype="float32"
+            )
+            sparse = foveal.filter2d(
+                img, padded, anchor=(kh // 2 + 1, kw // 2 + 1), border=border, dtype="float32"
+            )
+            np.testing.assert_array_equal(dense, sparse, err_msg=f"{kh}x{kw} {border}")
+
+
 @pytest.mark.parametrize("ksize", [(3, 3), (2, 4), (1, 5), (5, 1), (4, 4)])
 def test_filter2d_every_anchor(rng, ksize):
     img = random_image(rng, (13, 21), "int16")

@@ -55,6 +55,19 @@ struct Lanes {
   }
 };
 
+// Keeps v in a register: the compiler otherwise folds a load that feeds several products into
+// each of them as a memory operand, loading it again per product (an unaligned load that
+// crosses a cache line costs two load slots, and the loads, not the products, become the
+// limit). An empty asm statement that claims to change v forbids re-reading it from memory.
+template <typename V>
+inline void keep_in_register(V& v) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && defined(__AVX__)
+  __asm__("" : "+x"(v));
+#else
+  (void)v;
+#endif
+}
+
 // a * b + c as the vector products round it: fused where the instruction set fuses them
 // (-ffp-contract=fast turns the vector loops' a * b + c into FMA instructions), so that a
 // scalar tail loop gives the bits its vector body would.

@@ -72,6 +72,8 @@ void sep_band(void* context, i64 index) {
 
 // --- 2-D correlation --------------------------------------------------------------------
 
+constexpr int kRowBlock = 2;  // output rows per dot_rows_block
+
 template <typename W>
 void filter2d_band(void* context, i64 index) {
   const Job& job = *static_cast<const Job*>(context);
@@ -80,22 +82,27 @@ void filter2d_band(void* context, i64 index) {
   const i64 C = src.channels, n = src.cols * C;
   const i64 left = plan.ax, right = plan.kw - 1 - plan.ax;
   const i64 padded = (src.cols + plan.kw - 1) * C;
-  const int slots = plan.kh + 1;
+  const int slots = plan.kh + kRowBlock;  // a block of output rows holds kh + R - 1
   const i64 taps = static_cast<i64>(plan.kh) * plan.kw;
   i64 y0, y1;
   band_range(job, index, y0, y1);
 
-  Scratch scratch(RowCache<W>::bytes(slots, padded) + (n + taps) * sizeof(W) +
-                  taps * (sizeof(int) + sizeof(W*)) + plan.kh * sizeof(W*) + 6 * 64);
+  Scratch scratch(RowCache<W>::bytes(slots, padded) + (kRowBlock * n + taps) * sizeof(W) +
+                  taps * (sizeof(int) + sizeof(W*)) + (plan.kh + kRowBlock) * sizeof(W*) +
+                  (6 + kRowBlock) * 64);
   Carve carve{static_cast<char*>(scratch.p)};
   RowCache<W> cache;
   cache.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, padded))), slots, padded);
-  W* acc = carve.take<W>(n);
+  W* acc[kRowBlock];
+  for (int q = 0; q < kRowBlock; ++q) acc[q] = carve.take<W>(n);
   W* k = carve.take<W>(taps);
   int* pos = carve.take<int>(taps);
   const W** ptrs = carve.take<const W*>(taps);
-  const W** rows = carve.take<const W*>(plan.kh);
+  const W** rows = carve.take<const W*>(plan.kh + kRowBlock);
   const int nt = nonzero_taps<W>(plan.kernel, static_cast<int>(taps), k, pos);
+  // A kernel without zero taps makes output rows in blocks (dot_rows_block); one with zeros skips
+  // them, as cv2 does (a zero tap on an infinite pixel would make NaN).
+  const bool dense = nt == taps;
 
   auto fill_row = [&](i64 r, W* out) {
     load_padded_row<W>(src, r, plan.col_map, left, right, plan.border_pixel, out);
@@ -103,14 +110,22 @@ void filter2d_band(void* context, i64 index) {
   const W delta = static_cast<W>(plan.delta);
   for (i64 y = y0; y < y1; ++y) {
     cache.begin_row();
+    if (dense && y + kRowBlock <= y1) {
+      for (int t = 0; t < plan.kh + kRowBlock - 1; ++t)
+        rows[t] = cache.get(plan.row_map[y + t], fill_row);
+      dot_rows_block<W, kRowBlock>(acc, rows, k, plan.kh, plan.kw, C, n);
+      for (int q = 0; q < kRowBlock; ++q) store_row<W>(job.dst, y + q, acc[q], delta, job.stream);
+      y += kRowBlock - 1;
+      continue;
+    }
     for (int t = 0; t < plan.kh; ++t) rows[t] = nullptr;
     for (int t = 0; t < nt; ++t) {
       const int i = pos[t] / plan.kw, j = pos[t] % plan.kw;
       if (!rows[i]) rows[i] = cache.get(plan.row_map[y + i], fill_row);
       ptrs[t] = rows[i] + j * C;
     }
-    dot_rows<W>(acc, ptrs, k, nt, n);
-    store_row<W>(job.dst, y, acc, delta, job.stream);
+    dot_rows<W>(acc[0], ptrs, k, nt, n);
+    store_row<W>(job.dst, y, acc[0], delta, job.stream);
   }
   if (job.stream) stream_fence();
 }

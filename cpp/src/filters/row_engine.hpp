@@ -107,6 +107,64 @@ void dot_rows(W* __restrict out, const W* const* rows, const W* k, int nt, i64 n
   }
 }
 
+// acc[q] += source row `p`'s taps for output rows q in [Lo, Hi], whose kernel row is s - q;
+// each loaded vector stays in a register for all of them (keep_in_register).
+template <typename W, int R, int Lo, int Hi>
+__attribute__((always_inline)) inline void block_taps(typename Lanes<W>::W (&acc)[R][4], const W* p,
+                                                      const W* k, int s, int kw, i64 C) {
+  using L = Lanes<W>;
+  using V = typename L::W;
+  constexpr i64 N = L::N;
+  for (int j = 0; j < kw; ++j, p += C) {
+    V kq[R];
+    for (int q = Lo; q <= Hi; ++q) kq[q] = L::splat(k[(s - q) * kw + j]);
+    for (int m = 0; m < 4; ++m) {
+      V v = L::load(p + m * N);
+      keep_in_register(v);
+      for (int q = Lo; q <= Hi; ++q) acc[q][m] += kq[q] * v;
+    }
+  }
+}
+
+// R output rows at once from kh + R - 1 source rows, for one dense kh x kw kernel (k
+// row-major, every tap used; C channels): out[q][i] = sum over t, j of k[t][j] *
+// src[q + t][i + j C]. Each source vector is loaded once for all the rows it feeds, so a tap
+// costs 1 / R of dot_rows' loads; each output sums its taps in dot_rows' order (row-major),
+// so the bits are the same.
+template <typename W, int R>
+void dot_rows_block(W* const* out, const W* const* src, const W* k, int kh, int kw, i64 C, i64 n) {
+  // Two rows: three (12 accumulators and 3 coefficients in 16 registers) measured no faster.
+  static_assert(R == 2, "dot_rows_block: two rows");
+  using L = Lanes<W>;
+  using V = typename L::W;
+  constexpr i64 N = L::N;
+  i64 i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    V acc[R][4] = {};
+    for (int s = 0; s < kh + R - 1; ++s) {
+      // source row s feeds output rows q in [s - kh + 1, s] (and in [0, R))
+      const W* p = src[s] + i;
+      if (s == 0)
+        block_taps<W, R, 0, 0>(acc, p, k, s, kw, C);
+      else if (s < kh)
+        block_taps<W, R, 0, 1>(acc, p, k, s, kw, C);
+      else
+        block_taps<W, R, 1, 1>(acc, p, k, s, kw, C);
+    }
+    for (int q = 0; q < R; ++q)
+      for (int m = 0; m < 4; ++m) L::store(out[q] + i + m * N, acc[q][m]);
+  }
+  for (; i < n; ++i) {  // rounded as the vector body rounds
+    for (int q = 0; q < R; ++q) {
+      W a = 0;
+      for (int t = 0; t < kh; ++t)
+        for (int j = 0; j < kw; ++j)
+          a = fused_multiply_add(k[t * kw + j], src[q + t][i + j * C], a);
+      out[q][i] = a;
+    }
+  }
+}
+
 template <typename D>
 struct Range {
   static constexpr double lo = static_cast<double>(std::numeric_limits<D>::lowest());
