@@ -68,6 +68,67 @@ inline void keep_in_register(V& v) {
 #endif
 }
 
+// Lane-wise max(a, b), min(a, b) and sqrt(a) of float vectors: one instruction each where the
+// instruction set has it (GCC lowers `a > b ? a : b` to a compare and a blend). max and min
+// return b where either lane is NaN, as `a > b ? a : b` does.
+inline Lanes<float>::W max_lanes(Lanes<float>::W a, Lanes<float>::W b) {
+#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
+  return reinterpret_cast<Lanes<float>::W>(
+      _mm256_max_ps(reinterpret_cast<__m256>(a), reinterpret_cast<__m256>(b)));
+#else
+  return a > b ? a : b;
+#endif
+}
+inline Lanes<float>::W min_lanes(Lanes<float>::W a, Lanes<float>::W b) {
+#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
+  return reinterpret_cast<Lanes<float>::W>(
+      _mm256_min_ps(reinterpret_cast<__m256>(a), reinterpret_cast<__m256>(b)));
+#else
+  return a < b ? a : b;
+#endif
+}
+inline Lanes<float>::W sqrt_lanes(Lanes<float>::W a) {
+#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
+  return reinterpret_cast<Lanes<float>::W>(_mm256_sqrt_ps(reinterpret_cast<__m256>(a)));
+#else
+  Lanes<float>::W r;
+  for (int i = 0; i < 8; ++i) r[i] = __builtin_sqrtf(a[i]);
+  return r;
+#endif
+}
+// |a| lane-wise: the sign bit cleared (so -0 gives +0 and NaN stays NaN).
+inline Lanes<float>::W abs_lanes(Lanes<float>::W a) {
+  typedef std::int32_t I __attribute__((vector_size(32)));
+  return reinterpret_cast<Lanes<float>::W>(reinterpret_cast<I>(a) & 0x7fffffff);
+}
+
+// 1 / x for a vector of positive normal floats, within 2 ulp: the hardware estimate (12 bits)
+// refined by one Newton step, several times the throughput of a division (which shares its
+// unit with the square root). Exact division where the instruction set has no estimate.
+inline Lanes<float>::W reciprocal(Lanes<float>::W x) {
+  using V = Lanes<float>::W;
+#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
+  __m256 m;
+  std::memcpy(&m, &x, sizeof(m));
+  m = _mm256_rcp_ps(m);
+  V r;
+  std::memcpy(&r, &m, sizeof(r));
+#elif defined(FOVEAL_HAVE_STREAM)
+  __m128 m[2];
+  std::memcpy(m, &x, sizeof(m));
+  m[0] = _mm_rcp_ps(m[0]);
+  m[1] = _mm_rcp_ps(m[1]);
+  V r;
+  std::memcpy(&r, m, sizeof(r));
+#else
+  return Lanes<float>::splat(1.0f) / x;
+#endif
+#if defined(FOVEAL_HAVE_STREAM)
+  const V e = Lanes<float>::splat(1.0f) - x * r;  // the estimate's relative error
+  return r + r * e;
+#endif
+}
+
 // a * b + c as the vector products round it: fused where the instruction set fuses them
 // (-ffp-contract=fast turns the vector loops' a * b + c into FMA instructions), so that a
 // scalar tail loop gives the bits its vector body would.

@@ -301,17 +301,54 @@ V atan_unit(V a) {
   return p * a;
 }
 
-// magnitude and angle of (gx, gy) for n values; angle in [0, 2 pi) or [0, 360), 0 at (0, 0).
+// The float32 magnitude and angle of 8 (gx, gy) pairs; the angle in [0, 2 pi) (or [0, 360)
+// with unit 180 / pi, full 360), 0 at (0, 0), within 1e-6 rad. With `Small` the derivatives
+// are integers below 2^20 in magnitude (the integer ksize-3 path): a denominator is then 0 or
+// at least 1, and the quotient may go through reciprocal() instead of a division.
+struct PolarLanes {
+  using L = Lanes<float>;
+  using V = L::W;
+  V zero{}, one, half_pi, pi, two_pi, unit, full;
+  PolarLanes(bool degrees) {
+    constexpr double kPi = 3.14159265358979323846;
+    one = L::splat(1.0f);
+    half_pi = L::splat(float(kPi / 2));
+    pi = L::splat(float(kPi));
+    two_pi = L::splat(float(2 * kPi));
+    unit = L::splat(degrees ? float(180 / kPi) : 1.0f);
+    full = L::splat(degrees ? 360.0f : float(2 * kPi));
+  }
+  V magnitude(V x, V y) const { return sqrt_lanes(x * x + y * y); }
+  template <bool Small>
+  V angle(V x, V y) const {
+    const V ax = abs_lanes(x), ay = abs_lanes(y);
+    const V hi = max_lanes(ax, ay), lo = min_lanes(ax, ay);
+    V t;
+    if constexpr (Small)
+      t = lo * reciprocal(max_lanes(hi, one));
+    else
+      t = lo / (hi > zero ? hi : one);
+    V r = atan_unit<V>(t);
+    r = ay > ax ? half_pi - r : r;
+    r = x < zero ? pi - r : r;
+    r = y < zero ? two_pi - r : r;
+    r *= unit;
+    return r >= full ? zero : r;
+  }
+};
+
+// magnitude and angle of (gx, gy) for n values (either output may be null); angle in
+// [0, 2 pi) or [0, 360), 0 at (0, 0). `small`: as PolarLanes.
 template <typename W>
 void polar_values(const W* __restrict gx, const W* __restrict gy, W* __restrict mag,
-                  W* __restrict ang, i64 n, bool degrees) {
-  constexpr double kPi = 3.14159265358979323846;
-  if (mag)
-    for (i64 i = 0; i < n; ++i) mag[i] = sqrt_of(gx[i] * gx[i] + gy[i] * gy[i]);
-  if (!ang) return;
-  const W full = degrees ? W(360) : W(2 * kPi);
-  const W to_unit = degrees ? W(180 / kPi) : W(1);
+                  W* __restrict ang, i64 n, bool degrees, bool small) {
   if constexpr (std::is_same<W, double>::value) {
+    constexpr double kPi = 3.14159265358979323846;
+    (void)small;
+    if (mag)
+      for (i64 i = 0; i < n; ++i) mag[i] = sqrt_of(gx[i] * gx[i] + gy[i] * gy[i]);
+    if (!ang) return;
+    const double full = degrees ? 360.0 : 2 * kPi, to_unit = degrees ? 180 / kPi : 1.0;
     for (i64 i = 0; i < n; ++i) {
       double r = (gx[i] == 0 && gy[i] == 0) ? 0.0 : std::atan2(gy[i], gx[i]);
       r = r < 0 ? r + 2 * kPi : r;
@@ -319,35 +356,35 @@ void polar_values(const W* __restrict gx, const W* __restrict gy, W* __restrict 
       ang[i] = r >= full ? 0.0 : r;
     }
   } else {
-    // Explicit vectors: the selects below keep the compiler from vectorizing the plain loop.
+    // Explicit vectors, both outputs from one load (the square root's unit works while the
+    // angle's arithmetic does); the last values go through the same code zero-padded, for the
+    // same bits.
     using L = Lanes<float>;
-    using V = L::W;
-    const V zero{}, one = L::splat(1.0f), half_pi = L::splat(float(kPi / 2)),
-                    pi = L::splat(float(kPi)), two_pi = L::splat(float(2 * kPi)),
-                    unit = L::splat(to_unit), top = L::splat(full);
-    i64 i = 0;
-    for (; i + L::N <= n; i += L::N) {
-      const V x = L::load(gx + i), y = L::load(gy + i);
-      const V ax = x < zero ? -x : x, ay = y < zero ? -y : y;
-      const V hi = ax > ay ? ax : ay, lo = ax > ay ? ay : ax;
-      V r = atan_unit<V>(lo / (hi > zero ? hi : one));
-      r = ay > ax ? half_pi - r : r;
-      r = x < zero ? pi - r : r;
-      r = y < zero ? two_pi - r : r;
-      r *= unit;
-      L::store(ang + i, r >= top ? zero : r);
-    }
-    for (; i < n; ++i) {
-      const W x = gx[i], y = gy[i];
-      const W ax = x < 0 ? -x : x, ay = y < 0 ? -y : y;
-      const W hi = ax > ay ? ax : ay, lo = ax > ay ? ay : ax;
-      W r = atan_unit<W>(lo / (hi > 0 ? hi : W(1)));
-      r = ay > ax ? W(kPi / 2) - r : r;
-      r = x < 0 ? W(kPi) - r : r;
-      r = y < 0 ? W(2 * kPi) - r : r;
-      r *= to_unit;
-      ang[i] = r >= full ? W(0) : r;
-    }
+    const PolarLanes polar(degrees);
+    auto run = [&](auto small_tag) {
+      constexpr bool Small = decltype(small_tag)::value;
+      auto both = [&](const float* x, const float* y, float* m, float* a) {
+        const L::W vx = L::load(x), vy = L::load(y);
+        if (m) L::store(m, polar.magnitude(vx, vy));
+        if (a) L::store(a, polar.angle<Small>(vx, vy));
+      };
+      i64 i = 0;
+      for (; i + L::N <= n; i += L::N)
+        both(gx + i, gy + i, mag ? mag + i : nullptr, ang ? ang + i : nullptr);
+      if (i < n) {
+        float x[L::N] = {}, y[L::N] = {}, m[L::N], a[L::N];
+        for (i64 j = 0; j < n - i; ++j) x[j] = gx[i + j], y[j] = gy[i + j];
+        both(x, y, m, a);
+        for (i64 j = 0; j < n - i; ++j) {
+          if (mag) mag[i + j] = m[j];
+          if (ang) ang[i + j] = a[j];
+        }
+      }
+    };
+    if (small)
+      run(std::true_type{});
+    else
+      run(std::false_type{});
   }
 }
 
@@ -389,7 +426,7 @@ void gradient_band(void* context, i64 index) {
       grad.row(y, gx, gy);
     for (i64 i0 = 0; i0 < n; i0 += kChunk) {
       const i64 len = min_of(kChunk, n - i0);
-      polar_values<W>(gx + i0, gy + i0, mag, ang, len, plan.degrees);
+      polar_values<W>(gx + i0, gy + i0, mag, ang, len, plan.degrees, plan.sobel3);
       if (mag) put(job.dst, y, i0, mag, len);
       if (ang) put(job.dst2, y, i0, ang, len);
     }
