@@ -102,33 +102,6 @@ inline Lanes<float>::W abs_lanes(Lanes<float>::W a) {
   return reinterpret_cast<Lanes<float>::W>(reinterpret_cast<I>(a) & 0x7fffffff);
 }
 
-// 1 / x for a vector of positive normal floats, within 2 ulp: the hardware estimate (12 bits)
-// refined by one Newton step, several times the throughput of a division (which shares its
-// unit with the square root). Exact division where the instruction set has no estimate.
-inline Lanes<float>::W reciprocal(Lanes<float>::W x) {
-  using V = Lanes<float>::W;
-#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
-  __m256 m;
-  std::memcpy(&m, &x, sizeof(m));
-  m = _mm256_rcp_ps(m);
-  V r;
-  std::memcpy(&r, &m, sizeof(r));
-#elif defined(FOVEAL_HAVE_STREAM)
-  __m128 m[2];
-  std::memcpy(m, &x, sizeof(m));
-  m[0] = _mm_rcp_ps(m[0]);
-  m[1] = _mm_rcp_ps(m[1]);
-  V r;
-  std::memcpy(&r, m, sizeof(r));
-#else
-  return Lanes<float>::splat(1.0f) / x;
-#endif
-#if defined(FOVEAL_HAVE_STREAM)
-  const V e = Lanes<float>::splat(1.0f) - x * r;  // the estimate's relative error
-  return r + r * e;
-#endif
-}
-
 // a * b + c as the vector products round it: fused where the instruction set fuses them
 // (-ffp-contract=fast turns the vector loops' a * b + c into FMA instructions), so that a
 // scalar tail loop gives the bits its vector body would.

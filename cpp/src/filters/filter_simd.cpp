@@ -302,9 +302,9 @@ V atan_unit(V a) {
 }
 
 // The float32 magnitude and angle of 8 (gx, gy) pairs; the angle in [0, 2 pi) (or [0, 360)
-// with unit 180 / pi, full 360), 0 at (0, 0), within 1e-6 rad. With `Small` the derivatives
-// are integers below 2^20 in magnitude (the integer ksize-3 path): a denominator is then 0 or
-// at least 1, and the quotient may go through reciprocal() instead of a division.
+// with unit 180 / pi, full 360), 0 at (0, 0), within 1e-6 rad. (A reciprocal estimate with a
+// Newton step in place of the division measured slower on Zen 3, and its bits would depend on
+// the CPU's estimate, where these equal the CUDA kernel's.)
 struct PolarLanes {
   using L = Lanes<float>;
   using V = L::W;
@@ -319,16 +319,11 @@ struct PolarLanes {
     full = L::splat(degrees ? 360.0f : float(2 * kPi));
   }
   V magnitude(V x, V y) const { return sqrt_lanes(x * x + y * y); }
-  template <bool Small>
   V angle(V x, V y) const {
     const V ax = abs_lanes(x), ay = abs_lanes(y);
-    const V hi = max_lanes(ax, ay), lo = min_lanes(ax, ay);
-    V t;
-    if constexpr (Small)
-      t = lo * reciprocal(max_lanes(hi, one));
-    else
-      t = lo / (hi > zero ? hi : one);
-    V r = atan_unit<V>(t);
+    // operands in this order give the selects of ax > ay exactly, NaN included
+    const V hi = max_lanes(ax, ay), lo = min_lanes(ay, ax);
+    V r = atan_unit<V>(lo / (hi > zero ? hi : one));
     r = ay > ax ? half_pi - r : r;
     r = x < zero ? pi - r : r;
     r = y < zero ? two_pi - r : r;
@@ -338,13 +333,12 @@ struct PolarLanes {
 };
 
 // magnitude and angle of (gx, gy) for n values (either output may be null); angle in
-// [0, 2 pi) or [0, 360), 0 at (0, 0). `small`: as PolarLanes.
+// [0, 2 pi) or [0, 360), 0 at (0, 0).
 template <typename W>
 void polar_values(const W* __restrict gx, const W* __restrict gy, W* __restrict mag,
-                  W* __restrict ang, i64 n, bool degrees, bool small) {
+                  W* __restrict ang, i64 n, bool degrees) {
   if constexpr (std::is_same<W, double>::value) {
     constexpr double kPi = 3.14159265358979323846;
-    (void)small;
     if (mag)
       for (i64 i = 0; i < n; ++i) mag[i] = sqrt_of(gx[i] * gx[i] + gy[i] * gy[i]);
     if (!ang) return;
@@ -361,30 +355,23 @@ void polar_values(const W* __restrict gx, const W* __restrict gy, W* __restrict 
     // same bits.
     using L = Lanes<float>;
     const PolarLanes polar(degrees);
-    auto run = [&](auto small_tag) {
-      constexpr bool Small = decltype(small_tag)::value;
-      auto both = [&](const float* x, const float* y, float* m, float* a) {
-        const L::W vx = L::load(x), vy = L::load(y);
-        if (m) L::store(m, polar.magnitude(vx, vy));
-        if (a) L::store(a, polar.angle<Small>(vx, vy));
-      };
-      i64 i = 0;
-      for (; i + L::N <= n; i += L::N)
-        both(gx + i, gy + i, mag ? mag + i : nullptr, ang ? ang + i : nullptr);
-      if (i < n) {
-        float x[L::N] = {}, y[L::N] = {}, m[L::N], a[L::N];
-        for (i64 j = 0; j < n - i; ++j) x[j] = gx[i + j], y[j] = gy[i + j];
-        both(x, y, m, a);
-        for (i64 j = 0; j < n - i; ++j) {
-          if (mag) mag[i + j] = m[j];
-          if (ang) ang[i + j] = a[j];
-        }
-      }
+    auto both = [&](const float* x, const float* y, float* m, float* a) {
+      const L::W vx = L::load(x), vy = L::load(y);
+      if (m) L::store(m, polar.magnitude(vx, vy));
+      if (a) L::store(a, polar.angle(vx, vy));
     };
-    if (small)
-      run(std::true_type{});
-    else
-      run(std::false_type{});
+    i64 i = 0;
+    for (; i + L::N <= n; i += L::N)
+      both(gx + i, gy + i, mag ? mag + i : nullptr, ang ? ang + i : nullptr);
+    if (i < n) {
+      float x[L::N] = {}, y[L::N] = {}, m[L::N], a[L::N];
+      for (i64 j = 0; j < n - i; ++j) x[j] = gx[i + j], y[j] = gy[i + j];
+      both(x, y, m, a);
+      for (i64 j = 0; j < n - i; ++j) {
+        if (mag) mag[i + j] = m[j];
+        if (ang) ang[i + j] = a[j];
+      }
+    }
   }
 }
 
@@ -426,7 +413,7 @@ void gradient_band(void* context, i64 index) {
       grad.row(y, gx, gy);
     for (i64 i0 = 0; i0 < n; i0 += kChunk) {
       const i64 len = min_of(kChunk, n - i0);
-      polar_values<W>(gx + i0, gy + i0, mag, ang, len, plan.degrees, plan.sobel3);
+      polar_values<W>(gx + i0, gy + i0, mag, ang, len, plan.degrees);
       if (mag) put(job.dst, y, i0, mag, len);
       if (ang) put(job.dst2, y, i0, ang, len);
     }
