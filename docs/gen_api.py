@@ -85,7 +85,16 @@ FAMILIES: list[tuple[str, str, list[str] | None]] = [
     (
         "Threads and configuration",
         "foveal",
-        ["set_num_threads", "get_num_threads", "num_threads", "set_isa", "get_isa", "show_config"],
+        [
+            "set_num_threads",
+            "get_num_threads",
+            "num_threads",
+            "set_isa",
+            "get_isa",
+            "set_output_cache",
+            "get_output_cache",
+            "show_config",
+        ],
     ),
 ]
 

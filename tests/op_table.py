@@ -60,10 +60,12 @@ NOT_OPS = {
     "KMeansResult",
     "get_isa",
     "get_num_threads",
+    "get_output_cache",
     "nn",
     "num_threads",
     "set_isa",
     "set_num_threads",
+    "set_output_cache",
     "show_config",
 }
 

@@ -282,7 +282,7 @@ CASES = {
 def _public_functions() -> set[str]:
     names = {n for n in foveal.__all__ if callable(getattr(foveal, n))}
     names -= {"KMeansResult", "get_isa", "set_isa", "get_num_threads", "set_num_threads"}
-    names -= {"num_threads", "show_config", "nn"}
+    names -= {"num_threads", "show_config", "nn", "set_output_cache", "get_output_cache"}
     return names | {f"nn.{n}" for n in fnn.__all__}
 
 

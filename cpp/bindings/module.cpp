@@ -12,6 +12,7 @@ void bind_filters(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_attention(py::module_& m);
 void bind_segment(py::module_& m);
+void bind_output_pool(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "foveal's CPU kernels (private: use the foveal package)";
@@ -22,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   bind_nn(m);
   bind_attention(m);
   bind_segment(m);
+  bind_output_pool(m);
 }

@@ -9,7 +9,16 @@
 
 from . import nn
 from ._backend import _core
-from ._config import get_isa, get_num_threads, num_threads, set_isa, set_num_threads, show_config
+from ._config import (
+    get_isa,
+    get_num_threads,
+    get_output_cache,
+    num_threads,
+    set_isa,
+    set_num_threads,
+    set_output_cache,
+    show_config,
+)
 from .components import component_stats, label
 from .contours import arc_length, bounding_rect, contour_area, draw_contours, find_contours
 from .imgproc import (
@@ -54,6 +63,7 @@ __all__ = [
     "gradient",
     "get_isa",
     "get_num_threads",
+    "get_output_cache",
     "harris",
     "kmeans",
     "kmeans_predict",
@@ -63,6 +73,7 @@ __all__ = [
     "nn",
     "num_threads",
     "set_isa",
+    "set_output_cache",
     "scharr",
     "segment_colors",
     "sep_filter2d",

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from ._backend import _core
 from ._validate import IMAGE_DTYPES_BOOL, check_out
 
 _DLPACK_CPU = 1
@@ -150,6 +151,21 @@ def kernel_input(arr: np.ndarray) -> np.ndarray:
     return arr if rows_contiguous(arr) else np.ascontiguousarray(arr)
 
 
+# Outputs this large come from foveal's output cache (cpp/bindings/output_pool.cpp): blocks of
+# arrays the caller has dropped are reused instead of faulted in afresh from the kernel.
+POOLED_BYTES = 1 << 20
+
+
+def new_array(shape, dtype) -> np.ndarray:
+    """An uninitialized C-contiguous host array, as ``np.empty``; one of POOLED_BYTES or more
+    lives on a block of the output cache (``foveal.set_output_cache``)."""
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    if dtype.itemsize * int(np.prod(shape, dtype=np.float64)) < POOLED_BYTES:
+        return np.empty(shape, dtype)
+    return _core.pooled_empty(shape, dtype)
+
+
 def output(fn: str, arr, dtype, out, name: str = "out", shape=None):
     """(``out`` as an array or None, the array a native kernel writes: ``out`` itself when its
     rows are contiguous, else a new one; None for CuPy input, whose fallbacks return theirs).
@@ -165,7 +181,7 @@ def output(fn: str, arr, dtype, out, name: str = "out", shape=None):
         return out_arr, None
     if out_arr is not None and rows_contiguous(out_arr):
         return out_arr, out_arr
-    return out_arr, np.empty(shape, dtype)
+    return out_arr, new_array(shape, dtype)
 
 
 def deliver(kind: Kind, out, out_arr, result):

@@ -185,7 +185,7 @@ def scaled_dot_product_attention(
     reads = (q, k, v) if mask is None else (q, k, v, mask)
     overlap = out_arr is not None and any(np.may_share_memory(out_arr, a) for a in reads)
     direct = out_arr is not None and out_arr.flags.c_contiguous and not overlap
-    dst = out_arr.reshape(b, hq, L, Ev) if direct else np.empty((b, hq, L, Ev), q.dtype)
+    dst = out_arr.reshape(b, hq, L, Ev) if direct else dsp.new_array((b, hq, L, Ev), q.dtype)
     _core.scaled_dot_product_attention(
         np.ascontiguousarray(q4),
         np.ascontiguousarray(k4),

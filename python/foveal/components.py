@@ -39,13 +39,13 @@ __all__ = ["component_stats", "label"]
 def _labels_out(out, shape, on_device: bool, binary, fn: str):
     """(``out`` as an array or None, the host int32 array the kernel writes)."""
     if out is None:
-        return None, np.empty(shape, np.int32)
+        return None, dsp.new_array(shape, np.int32)
     out_arr, _ = dsp.to_array(out, fn, "out", ("int32",), output=True)
     val.check_out(out_arr, shape, np.dtype(np.int32), fn)
     if dsp.is_cupy(out_arr) != on_device:
         raise TypeError(f"{fn}: out must live on the same device as binary")
     if on_device or not dsp.rows_contiguous(out_arr) or np.may_share_memory(out_arr, binary):
-        return out_arr, np.empty(shape, np.int32)
+        return out_arr, dsp.new_array(shape, np.int32)
     return out_arr, out_arr
 
 

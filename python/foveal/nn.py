@@ -187,7 +187,7 @@ def _run(t: _Tensor, shape4, out, native, fallback, sources=(), gpu=None):
         if out_arr.size:
             native(out_arr.reshape(shape4))
         return out
-    dst = np.empty(shape4, t.dtype)
+    dst = dsp.new_array(shape4, t.dtype)
     if dst.size:
         native(dst)
     return dsp.deliver(t.kind, out, out_arr, dst if t.batched else dst[0])
@@ -733,7 +733,7 @@ def patchify(images: Array, patch_size: Size, *, out: Array | None = None) -> An
         res = _fallbacks().patchify(_xp(), t.arr, (ph, pw))
         return dsp.deliver(t.kind, out, out_arr, res if t.batched else res[0])
     direct = out_arr is not None and out_arr.flags.c_contiguous
-    dst = out_arr if direct and not _overlaps(out_arr, t.arr) else np.empty(shape, t.dtype)
+    dst = out_arr if direct and not _overlaps(out_arr, t.arr) else dsp.new_array(shape, t.dtype)
     if dst.size:
         _core.patchify(t.host(), dst, ph, pw)
     if dst is out_arr:
@@ -800,7 +800,7 @@ def unpatchify(
         res = _fallbacks().unpatchify(_xp(), p3, (ph, pw), (h, w), c)
         return dsp.deliver(kind, out, out_arr, res if batched else res[0])
     direct = out_arr is not None and out_arr.flags.c_contiguous
-    dst = out_arr if direct and not _overlaps(out_arr, arr) else np.empty(shape, arr.dtype)
+    dst = out_arr if direct and not _overlaps(out_arr, arr) else dsp.new_array(shape, arr.dtype)
     if dst.size:
         _core.unpatchify(np.ascontiguousarray(p3), dst.reshape(shape), ph, pw)
     if dst is out_arr:
