@@ -87,9 +87,9 @@ void filter2d_band(void* context, i64 index) {
   i64 y0, y1;
   band_range(job, index, y0, y1);
 
-  Scratch scratch(RowCache<W>::bytes(slots, padded) + (kRowBlock * n + taps) * sizeof(W) +
+  Scratch scratch(RowCache<W>::bytes(slots, padded) + ((kRowBlock + 1) * n + taps) * sizeof(W) +
                   taps * (sizeof(int) + sizeof(W*)) + (plan.kh + kRowBlock) * sizeof(W*) +
-                  (6 + kRowBlock) * 64);
+                  (7 + kRowBlock) * 64);
   Carve carve{static_cast<char*>(scratch.p)};
   RowCache<W> cache;
   cache.init(carve.take<char>(static_cast<i64>(RowCache<W>::bytes(slots, padded))), slots, padded);
@@ -103,6 +103,29 @@ void filter2d_band(void* context, i64 index) {
   // A kernel without zero taps makes output rows in blocks (dot_rows_block); one with zeros skips
   // them, as cv2 does (a zero tap on an infinite pixel would make NaN).
   const bool dense = nt == taps;
+  // Rows already in the working type are read in place for the columns whose taps all fall in
+  // the image (no copy into the cache); the few border columns are summed one at a time, in
+  // the same order, so the bits are those of the padded rows.
+  const bool in_place =
+      dense && src.dtype == (sizeof(W) == 4 ? DType::f32 : DType::f64) && src.cols >= plan.kw;
+  const i64 inner = (src.cols - plan.kw + 1) * C;  // outputs whose taps are all inside
+  W* constant_row = carve.take<W>(n);              // the border constant's row, read in place
+  for (i64 i = 0; i < n; ++i) constant_row[i] = static_cast<W>(plan.border_pixel[i % C]);
+  auto border_column = [&](i64 y, i64 x, W* out) {
+    for (i64 c = 0; c < C; ++c) {
+      W a = 0;
+      for (int t = 0; t < plan.kh; ++t) {
+        const i64 r = plan.row_map[y + t];
+        const W* row = r >= 0 ? src.row<const W>(r) : nullptr;
+        for (int j = 0; j < plan.kw; ++j) {
+          const i64 m = plan.col_map[x + j];
+          const W v = row && m >= 0 ? row[m * C + c] : static_cast<W>(plan.border_pixel[c]);
+          a = fused_multiply_add(k[t * plan.kw + j], v, a);
+        }
+      }
+      out[x * C + c] = a;
+    }
+  };
 
   auto fill_row = [&](i64 r, W* out) {
     load_padded_row<W>(src, r, plan.col_map, left, right, plan.border_pixel, out);
@@ -110,6 +133,22 @@ void filter2d_band(void* context, i64 index) {
   const W delta = static_cast<W>(plan.delta);
   for (i64 y = y0; y < y1; ++y) {
     cache.begin_row();
+    if (in_place && y + kRowBlock <= y1) {
+      for (int t = 0; t < plan.kh + kRowBlock - 1; ++t) {
+        const i64 r = plan.row_map[y + t];
+        rows[t] = r >= 0 ? src.row<const W>(r) : constant_row;
+      }
+      W* inside[kRowBlock];
+      for (int q = 0; q < kRowBlock; ++q) inside[q] = acc[q] + left * C;
+      dot_rows_block<W, kRowBlock>(inside, rows, k, plan.kh, plan.kw, C, inner);
+      for (int q = 0; q < kRowBlock; ++q) {
+        for (i64 x = 0; x < left; ++x) border_column(y + q, x, acc[q]);
+        for (i64 x = src.cols - right; x < src.cols; ++x) border_column(y + q, x, acc[q]);
+        store_row<W>(job.dst, y + q, acc[q], delta, job.stream);
+      }
+      y += kRowBlock - 1;
+      continue;
+    }
     if (dense && y + kRowBlock <= y1) {
       for (int t = 0; t < plan.kh + kRowBlock - 1; ++t)
         rows[t] = cache.get(plan.row_map[y + t], fill_row);
