@@ -3,6 +3,7 @@
 // gx gy, gy^2 cached per source row, block sums down and across, and the response, with no
 // full-size intermediate.
 #include <cstdint>
+#include <cstring>
 
 #include "filter_plan.hpp"
 #include "foveal/image.hpp"
@@ -92,7 +93,82 @@ void corner_band(void* context, i64 index) {
   if (job.stream) stream_fence();
 }
 
+// The value a pixel has after cv2's THRESH_TOZERO: itself above the threshold, else 0 (NaN too).
+template <typename V>
+inline V above(V v, V threshold) {
+  return v > threshold ? v : V{};
+}
+
+// out[i] = 1 where lane i of the comparison result `is` (all ones or 0) is set, else 0: one
+// movemask and one bit deposit where AVX2 is there (GCC's generic narrowing of the lanes
+// takes a dozen extracts and shifts).
+template <typename W, typename M>
+inline void store_lane_bytes(M is, std::uint8_t* out) {
+  constexpr int N = static_cast<int>(Lanes<W>::N);
+#if defined(__AVX2__) && defined(__BMI2__)
+  unsigned bits;
+  if constexpr (sizeof(W) == 4)
+    bits = static_cast<unsigned>(_mm256_movemask_ps(reinterpret_cast<__m256>(is)));
+  else
+    bits = static_cast<unsigned>(_mm256_movemask_pd(reinterpret_cast<__m256d>(is)));
+  const std::uint64_t bytes = _pdep_u64(bits, 0x0101010101010101ull);
+  std::memcpy(out, &bytes, N);
+#else
+  for (int i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(is[i] & 1);
+#endif
+}
+
+template <typename W>
+void corner_maxima_row_of(const W* up, const W* mid, const W* down, W threshold, i64 cols,
+                          W* colmax, std::uint8_t* hit) {
+  using L = Lanes<W>;
+  using V = typename L::W;
+  constexpr i64 N = L::N;
+  const V th = L::splat(threshold);
+  // column maxima of the three thresholded rows
+  i64 x = 0;
+  for (; x + N <= cols; x += N) {
+    const V a = above(L::load(up + x), th), b = above(L::load(mid + x), th);
+    const V c = above(L::load(down + x), th);
+    const V ab = a > b ? a : b;
+    L::store(colmax + x, ab > c ? ab : c);
+  }
+  for (; x < cols; ++x) {
+    const W a = up[x] > threshold ? up[x] : W(0), b = mid[x] > threshold ? mid[x] : W(0);
+    const W c = down[x] > threshold ? down[x] : W(0);
+    const W ab = a > b ? a : b;
+    colmax[x] = ab > c ? ab : c;
+  }
+  // a pixel off the first and last columns that is not 0 and is its window's maximum
+  x = 1;
+  for (; x + N + 1 <= cols; x += N) {
+    const V l = L::load(colmax + x - 1), c = L::load(colmax + x), r = L::load(colmax + x + 1);
+    const V lc = l > c ? l : c;
+    const V window = lc > r ? lc : r;
+    const V m = above(L::load(mid + x), th);
+    store_lane_bytes<W>((m != V{}) & (m >= window), hit + x);
+  }
+  for (; x + 1 < cols; ++x) {
+    const W lc = colmax[x - 1] > colmax[x] ? colmax[x - 1] : colmax[x];
+    const W window = lc > colmax[x + 1] ? lc : colmax[x + 1];
+    const W m = mid[x] > threshold ? mid[x] : W(0);
+    hit[x] = static_cast<std::uint8_t>((m != W(0)) & (m >= window));
+  }
+}
+
 }  // namespace
+
+void corner_maxima_row(const void* up, const void* mid, const void* down, bool wide,
+                       double threshold, i64 cols, void* colmax, std::uint8_t* hit) {
+  if (wide)
+    corner_maxima_row_of<double>(static_cast<const double*>(up), static_cast<const double*>(mid),
+                                 static_cast<const double*>(down), threshold, cols,
+                                 static_cast<double*>(colmax), hit);
+  else
+    corner_maxima_row_of<float>(static_cast<const float*>(up), static_cast<const float*>(mid),
+                                static_cast<const float*>(down), static_cast<float>(threshold),
+                                cols, static_cast<float*>(colmax), hit);
+}
 
 void corner_response(const detail::CornerPlan& plan, const ConstImageView& src,
                      const ImageView& dst) {

@@ -83,6 +83,11 @@ struct CannyPlan {
   std::int64_t low = 0, high = 0;  // magnitudes above low are candidates, above high edges
 };
 
+// cv2.goodFeaturesToTrack's candidates in the middle row of three, by the active instruction
+// set's kernel (filters.cpp): see corner_maxima_row below.
+void corner_maxima_row(const void* up, const void* mid, const void* down, bool wide,
+                       double threshold, std::int64_t cols, void* colmax, std::uint8_t* hit);
+
 }  // namespace detail
 }  // namespace foveal
 
@@ -103,6 +108,11 @@ struct CannyPlan {
               int order);                                                                         \
   void corner_response(const detail::CornerPlan& plan, const ConstImageView& src,                 \
                        const ImageView& dst);                                                     \
+  /* cv2.goodFeaturesToTrack's candidates in the middle row of three (float, or double when */    \
+  /* wide): hit[x] = 1 for x in [1, cols - 1) where mid[x] > threshold is the maximum of its */   \
+  /* 3x3 window, values not above the threshold taken as 0; colmax: scratch of cols values */     \
+  void corner_maxima_row(const void* up, const void* mid, const void* down, bool wide,            \
+                         double threshold, std::int64_t cols, void* colmax, std::uint8_t* hit);   \
   /* dst: uint8, one channel, of 0 / 1 / 2 (no edge, candidate, edge) */                          \
   void canny_classify(const detail::CannyPlan& plan, const ConstImageView& src,                   \
                       const ImageView& dst);                                                      \

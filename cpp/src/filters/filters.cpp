@@ -30,13 +30,14 @@ struct FilterKernels {
   decltype(&baseline::gradient) gradient;
   decltype(&baseline::sobel3) sobel3;
   decltype(&baseline::corner_response) corner_response;
+  decltype(&baseline::corner_maxima_row) corner_maxima_row;
   decltype(&baseline::canny_classify) canny_classify;
 };
 
 #define FOVEAL_FILTER_KERNELS(isa)                                                    \
   FilterKernels {                                                                     \
     &isa::filter2d, &isa::sep_filter, &isa::box_filter, &isa::gradient, &isa::sobel3, \
-        &isa::corner_response, &isa::canny_classify                                   \
+        &isa::corner_response, &isa::corner_maxima_row, &isa::canny_classify          \
   }
 
 FOVEAL_KERNEL_TABLE(FilterKernels, FOVEAL_FILTER_KERNELS)
@@ -532,4 +533,12 @@ void canny(const ConstImageView& src_in, const ImageView& dst, double low, doubl
   detail::hysteresis(map, dst);
 }
 
+namespace detail {
+
+void corner_maxima_row(const void* up, const void* mid, const void* down, bool wide,
+                       double threshold, std::int64_t cols, void* colmax, std::uint8_t* hit) {
+  kernels().corner_maxima_row(up, mid, down, wide, threshold, cols, colmax, hit);
+}
+
+}  // namespace detail
 }  // namespace foveal

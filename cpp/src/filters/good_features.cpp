@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bytes.hpp"
+#include "filter_plan.hpp"
 #include "foveal/corners.hpp"
 #include "foveal/error.hpp"
 
@@ -26,45 +27,22 @@ std::vector<std::pair<T, i64>> candidates(const ConstImageView& r, T threshold,
   const i64 H = r.rows, W = r.cols;
   std::vector<std::pair<T, i64>> found;
   if (H < 3 || W < 3) return found;  // no pixel off the outermost rows and columns
-  // Rows of the thresholded response (a value not above the threshold, NaN included, is 0),
-  // each made once and rotated; their column maxima over 3 rows; the candidates of a row as
-  // one byte per pixel. Plain loops, vectorized by the compiler.
-  std::vector<T> buffer(static_cast<std::size_t>(4 * W));
-  T* eig[3] = {buffer.data(), buffer.data() + W, buffer.data() + 2 * W};
-  T* colmax = buffer.data() + 3 * W;
+  // Each row's candidates as one byte per pixel (the active instruction set's kernel: the
+  // thresholded values' 3x3 maxima), then the nonzero bytes eight at a time.
+  std::vector<T> colmax(static_cast<std::size_t>(W));
   std::vector<std::uint8_t> hit(static_cast<std::size_t>(W + 8), 0);
-  auto threshold_row = [&](i64 y, T* out) {
-    const T* in = r.row<const T>(y);
-    for (i64 x = 0; x < W; ++x) out[x] = in[x] > threshold ? in[x] : T(0);
-  };
-  threshold_row(0, eig[0]);
-  threshold_row(1, eig[1]);
   for (i64 y = 1; y + 1 < H; ++y) {
-    threshold_row(y + 1, eig[2]);
-    const T* up = eig[0];
-    const T* mid = eig[1];
-    const T* down = eig[2];
-    for (i64 x = 0; x < W; ++x) {
-      const T a = up[x] > mid[x] ? up[x] : mid[x];
-      colmax[x] = a > down[x] ? a : down[x];
-    }
-    // A pixel equal to its window's maximum (it is in the window) and not 0.
-    std::uint8_t* h = hit.data();
-    for (i64 x = 1; x + 1 < W; ++x) {
-      const T left = colmax[x - 1] > colmax[x] ? colmax[x - 1] : colmax[x];
-      const T window = left > colmax[x + 1] ? left : colmax[x + 1];
-      h[x] = static_cast<std::uint8_t>((mid[x] != T(0)) & (mid[x] >= window));
-    }
+    const T* mid = r.row<const T>(y);
+    detail::corner_maxima_row(r.row<const T>(y - 1), mid, r.row<const T>(y + 1),
+                              sizeof(T) == sizeof(double), static_cast<double>(threshold), W,
+                              colmax.data(), hit.data());
+    const std::uint8_t* h = hit.data();
     const std::uint8_t* m = mask ? mask->row<const std::uint8_t>(y) : nullptr;
     for (i64 x = 1; x + 1 < W; x += 8) {
       if (load8(h + x) == 0) continue;
       for (i64 j = x; j < x + 8 && j + 1 < W; ++j)
         if (h[j] && (!m || m[j] != 0)) found.emplace_back(mid[j], y * W + j);
     }
-    T* t = eig[0];
-    eig[0] = eig[1];
-    eig[1] = eig[2];
-    eig[2] = t;
   }
   return found;
 }
