@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import _dispatch
 from . import _validate as val
 from ._backend import _core, _cuda, cuda_device_count
 
@@ -83,7 +84,8 @@ def set_output_cache(max_bytes: int) -> None:
     the last array or view on them is gone, and the next output of a similar size reuses one
     instead of asking the operating system for fresh pages (whose faulting and zeroing can cost
     more than the kernel that fills them, for a 4K float32 image several milliseconds). Such an
-    array's ``base`` is a capsule that owns the block, so it cannot be resized in place.
+    array's ``base`` is a capsule that owns the block, so it cannot be resized in place. With
+    the cache off, outputs are plain NumPy arrays again.
 
     Args:
         max_bytes: the most memory the cache keeps, an int >= 0.
@@ -94,7 +96,12 @@ def set_output_cache(max_bytes: int) -> None:
     >>> foveal.set_output_cache(256 << 20)
     """
     max_bytes = val.as_int(max_bytes, "set_output_cache", "max_bytes", minimum=0, maximum=1 << 62)
+    _set_output_cache(max_bytes)
+
+
+def _set_output_cache(max_bytes: int) -> None:
     _core.set_output_cache(max_bytes)
+    _dispatch.POOL_ENABLED = max_bytes > 0
 
 
 def get_output_cache() -> dict[str, int]:
@@ -127,7 +134,7 @@ def _output_cache_from_env() -> None:
             stacklevel=2,
         )
         return
-    _core.set_output_cache(int(mb * (1 << 20)))
+    _set_output_cache(int(mb * (1 << 20)))
 
 
 _output_cache_from_env()
