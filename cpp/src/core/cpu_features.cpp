@@ -20,7 +20,11 @@ bool cpu_has(Isa isa) {
       return true;
     case Isa::AVX2:
 #ifdef FOVEAL_HAVE_AVX2
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      // The AVX2 kernels are also built with BMI1/2 and POPCNT (CMakeLists.txt) and use them;
+      // every CPU with AVX2 and FMA has them (and F16C), but a virtual CPU may hide them.
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+             __builtin_cpu_supports("popcnt");
 #else
       return false;
 #endif
@@ -28,7 +32,9 @@ bool cpu_has(Isa isa) {
 #ifdef FOVEAL_HAVE_AVX512
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+             __builtin_cpu_supports("popcnt");
 #else
       return false;
 #endif
