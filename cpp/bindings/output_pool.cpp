@@ -116,6 +116,11 @@ class OutputPool {
     for (const Block& b : evicted) free_block(b.data);
   }
 
+  bool enabled() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return limit_ > 0;
+  }
+
   py::dict info() {
     std::lock_guard<std::mutex> lock(mutex_);
     py::dict d;
@@ -143,8 +148,11 @@ class OutputPool {
   std::uint64_t hits_ = 0, misses_ = 0;
 };
 
-// An uninitialized C-contiguous array of `shape` and `dtype` on a pooled block.
+// An uninitialized C-contiguous array of `shape` and `dtype` on a pooled block; NumPy's own
+// array while the cache is off (a pooled block would go back to the system at once, where
+// NumPy's allocator may keep it in its heap).
 py::array pooled_empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
+  if (!OutputPool::instance().enabled()) return py::array(dtype, shape);
   std::size_t bytes = static_cast<std::size_t>(dtype.itemsize());
   for (py::ssize_t d : shape) {
     if (d < 0) throw foveal::ValueError("pooled_empty: negative dimension");

@@ -13,7 +13,6 @@ from typing import IO, Any
 
 import numpy as np
 
-from . import _dispatch
 from . import _validate as val
 from ._backend import _core, _cuda, cuda_device_count
 
@@ -96,12 +95,7 @@ def set_output_cache(max_bytes: int) -> None:
     >>> foveal.set_output_cache(256 << 20)
     """
     max_bytes = val.as_int(max_bytes, "set_output_cache", "max_bytes", minimum=0, maximum=1 << 62)
-    _set_output_cache(max_bytes)
-
-
-def _set_output_cache(max_bytes: int) -> None:
     _core.set_output_cache(max_bytes)
-    _dispatch.POOL_ENABLED = max_bytes > 0
 
 
 def get_output_cache() -> dict[str, int]:
@@ -134,7 +128,7 @@ def _output_cache_from_env() -> None:
             stacklevel=2,
         )
         return
-    _set_output_cache(int(mb * (1 << 20)))
+    _core.set_output_cache(int(mb * (1 << 20)))
 
 
 _output_cache_from_env()

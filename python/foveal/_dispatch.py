@@ -154,9 +154,6 @@ def kernel_input(arr: np.ndarray) -> np.ndarray:
 # Outputs this large come from foveal's output cache (cpp/bindings/output_pool.cpp): blocks of
 # arrays the caller has dropped are reused instead of faulted in afresh from the kernel.
 POOLED_BYTES = 1 << 20
-# False once set_output_cache(0) turns the cache off: outputs are then NumPy's own (a pooled
-# block would go back to the system at once, with no heap to keep it in).
-POOL_ENABLED = True
 
 
 def new_array(shape, dtype) -> np.ndarray:
@@ -164,7 +161,7 @@ def new_array(shape, dtype) -> np.ndarray:
     lives on a block of the output cache (``foveal.set_output_cache``) while it is on."""
     dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
-    if not POOL_ENABLED or dtype.itemsize * int(np.prod(shape, dtype=np.float64)) < POOLED_BYTES:
+    if dtype.itemsize * int(np.prod(shape, dtype=np.float64)) < POOLED_BYTES:
         return np.empty(shape, dtype)
     return _core.pooled_empty(shape, dtype)
 

@@ -94,6 +94,7 @@ void corner_band(void* context, i64 index) {
 }
 
 // The value a pixel has after cv2's THRESH_TOZERO: itself above the threshold, else 0 (NaN too).
+// V is a vector or a scalar.
 template <typename V>
 inline V above(V v, V threshold) {
   return v > threshold ? v : V{};
@@ -133,12 +134,9 @@ void corner_maxima_row_of(const W* up, const W* mid, const W* down, W threshold,
     const V ab = a > b ? a : b;
     L::store(colmax + x, ab > c ? ab : c);
   }
-  for (; x < cols; ++x) {
-    const W a = up[x] > threshold ? up[x] : W(0), b = mid[x] > threshold ? mid[x] : W(0);
-    const W c = down[x] > threshold ? down[x] : W(0);
-    const W ab = a > b ? a : b;
-    colmax[x] = ab > c ? ab : c;
-  }
+  for (; x < cols; ++x)
+    colmax[x] = max_of(max_of(above(up[x], threshold), above(mid[x], threshold)),
+                       above(down[x], threshold));
   // a pixel off the first and last columns that is not 0 and is its window's maximum
   x = 1;
   for (; x + N + 1 <= cols; x += N) {
@@ -149,9 +147,8 @@ void corner_maxima_row_of(const W* up, const W* mid, const W* down, W threshold,
     store_lane_bytes<W>((m != V{}) & (m >= window), hit + x);
   }
   for (; x + 1 < cols; ++x) {
-    const W lc = colmax[x - 1] > colmax[x] ? colmax[x - 1] : colmax[x];
-    const W window = lc > colmax[x + 1] ? lc : colmax[x + 1];
-    const W m = mid[x] > threshold ? mid[x] : W(0);
+    const W window = max_of(max_of(colmax[x - 1], colmax[x]), colmax[x + 1]);
+    const W m = above(mid[x], threshold);
     hit[x] = static_cast<std::uint8_t>((m != W(0)) & (m >= window));
   }
 }

@@ -110,7 +110,8 @@ void filter2d_band(void* context, i64 index) {
       dense && src.dtype == (sizeof(W) == 4 ? DType::f32 : DType::f64) && src.cols >= plan.kw;
   const i64 inner = (src.cols - plan.kw + 1) * C;  // outputs whose taps are all inside
   W* constant_row = carve.take<W>(n);              // the border constant's row, read in place
-  for (i64 i = 0; i < n; ++i) constant_row[i] = static_cast<W>(plan.border_pixel[i % C]);
+  if (in_place)
+    for (i64 i = 0; i < n; ++i) constant_row[i] = static_cast<W>(plan.border_pixel[i % C]);
   auto border_column = [&](i64 y, i64 x, W* out) {
     for (i64 c = 0; c < C; ++c) {
       W a = 0;
@@ -133,27 +134,21 @@ void filter2d_band(void* context, i64 index) {
   const W delta = static_cast<W>(plan.delta);
   for (i64 y = y0; y < y1; ++y) {
     cache.begin_row();
-    if (in_place && y + kRowBlock <= y1) {
+    if (dense && y + kRowBlock <= y1) {
+      W* out[kRowBlock];
       for (int t = 0; t < plan.kh + kRowBlock - 1; ++t) {
         const i64 r = plan.row_map[y + t];
-        rows[t] = r >= 0 ? src.row<const W>(r) : constant_row;
+        rows[t] = !in_place ? cache.get(r, fill_row) : r >= 0 ? src.row<const W>(r) : constant_row;
       }
-      W* inside[kRowBlock];
-      for (int q = 0; q < kRowBlock; ++q) inside[q] = acc[q] + left * C;
-      dot_rows_block<W, kRowBlock>(inside, rows, k, plan.kh, plan.kw, C, inner);
+      for (int q = 0; q < kRowBlock; ++q) out[q] = in_place ? acc[q] + left * C : acc[q];
+      dot_rows_block<W, kRowBlock>(out, rows, k, plan.kh, plan.kw, C, in_place ? inner : n);
       for (int q = 0; q < kRowBlock; ++q) {
-        for (i64 x = 0; x < left; ++x) border_column(y + q, x, acc[q]);
-        for (i64 x = src.cols - right; x < src.cols; ++x) border_column(y + q, x, acc[q]);
+        if (in_place) {
+          for (i64 x = 0; x < left; ++x) border_column(y + q, x, acc[q]);
+          for (i64 x = src.cols - right; x < src.cols; ++x) border_column(y + q, x, acc[q]);
+        }
         store_row<W>(job.dst, y + q, acc[q], delta, job.stream);
       }
-      y += kRowBlock - 1;
-      continue;
-    }
-    if (dense && y + kRowBlock <= y1) {
-      for (int t = 0; t < plan.kh + kRowBlock - 1; ++t)
-        rows[t] = cache.get(plan.row_map[y + t], fill_row);
-      dot_rows_block<W, kRowBlock>(acc, rows, k, plan.kh, plan.kw, C, n);
-      for (int q = 0; q < kRowBlock; ++q) store_row<W>(job.dst, y + q, acc[q], delta, job.stream);
       y += kRowBlock - 1;
       continue;
     }
