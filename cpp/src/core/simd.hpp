@@ -87,6 +87,14 @@ inline Lanes<float>::W min_lanes(Lanes<float>::W a, Lanes<float>::W b) {
   return a < b ? a : b;
 #endif
 }
+inline Lanes<double>::W min_lanes(Lanes<double>::W a, Lanes<double>::W b) {
+#if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
+  return reinterpret_cast<Lanes<double>::W>(
+      _mm256_min_pd(reinterpret_cast<__m256d>(a), reinterpret_cast<__m256d>(b)));
+#else
+  return a < b ? a : b;
+#endif
+}
 inline Lanes<float>::W sqrt_lanes(Lanes<float>::W a) {
 #if defined(FOVEAL_HAVE_STREAM) && defined(__AVX__)
   return reinterpret_cast<Lanes<float>::W>(_mm256_sqrt_ps(reinterpret_cast<__m256>(a)));

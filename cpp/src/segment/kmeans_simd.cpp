@@ -40,6 +40,10 @@ struct KMeansJob {
   // all k - 1 if fewer), and their distances, for the search among near centers.
   const std::int32_t* near_index;
   const double* near_dist;
+  // And, when they fit (kNearPackedBytes), each center's own coordinates and its near
+  // centers', lane-major like the tile's panels: center a's groups of Lanes<T>::N lanes hold
+  // a itself then near_index's list, d rows each (null: not built).
+  const T* near_packed;
 };
 
 // One chunk's points [p0, p1) and its float64 partials (k x d sums, k weights, the inertia,
@@ -112,21 +116,44 @@ void search_panel(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b,
 // Sums of squares in float64 over eight interleaved partial sums: a fixed order (the same
 // result every time) whose chains are short enough to keep the adders busy, which one running
 // sum (a floating-point reduction the compiler may not reorder) would not. Of x - c, or of x
-// alone when c is null.
+// alone when c is null. The eight sums are two vectors of four doubles, coordinate e going to
+// sum e % 8 (the coordinates past the last whole eight too), so the vector body and a scalar
+// loop over the same sums give the same bits.
 template <typename T>
 double sum_of_squares(const T* __restrict x, const T* __restrict c, i64 d) {
-  double acc[8] = {};
-  auto term = [&](i64 e) {
-    return static_cast<double>(x[e]) - (c ? static_cast<double>(c[e]) : 0.0);
-  };
-  i64 e = 0;
-  for (; e + 8 <= d; e += 8)
-    for (int t = 0; t < 8; ++t) {
-      const double v = term(e + t);
-      acc[t] += v * v;
+  typedef double D4 __attribute__((vector_size(32)));
+  auto widen = [](const T* p) {
+    if constexpr (std::is_same_v<T, float>) {
+      typedef float F4 __attribute__((vector_size(16)));
+      F4 v;
+      std::memcpy(&v, p, sizeof(v));
+      return __builtin_convertvector(v, D4);
+    } else {
+      D4 v;
+      std::memcpy(&v, p, sizeof(v));
+      return v;
     }
+  };
+  D4 lo = {}, hi = {};
+  i64 e = 0;
+  if (c) {
+    for (; e + 8 <= d; e += 8) {
+      const D4 a = widen(x + e) - widen(c + e), b = widen(x + e + 4) - widen(c + e + 4);
+      lo += a * a;
+      hi += b * b;
+    }
+  } else {
+    for (; e + 8 <= d; e += 8) {
+      const D4 a = widen(x + e), b = widen(x + e + 4);
+      lo += a * a;
+      hi += b * b;
+    }
+  }
+  double acc[8];
+  std::memcpy(acc, &lo, sizeof(lo));
+  std::memcpy(acc + 4, &hi, sizeof(hi));
   for (int t = 0; e < d; ++e, ++t) {
-    const double v = term(e);
+    const double v = static_cast<double>(x[e]) - (c ? static_cast<double>(c[e]) : 0.0);
     acc[t] += v * v;
   }
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
@@ -145,6 +172,29 @@ double squared_norm(const T* x, i64 d) {
 // A point whose bounds do not settle it is compared with the centers near its own alone when
 // fewer than kNearKept are near enough; the nearest kNearKept are listed per center each pass.
 constexpr i64 kNearKept = 33;
+// The near centers' packed copies are made when they take at most this much memory.
+constexpr std::size_t kNearPackedBytes = std::size_t(64) << 20;
+template <typename T>
+constexpr i64 near_groups() {
+  return (kNearKept + 1 + Lanes<T>::N - 1) / Lanes<T>::N;
+}
+
+// Points waiting for a search among near centers, at most.
+constexpr i64 kNearBatch = 32;
+// A point waiting for its search among the centers near its own a (n_near of them, with a).
+struct NearWait {
+  i64 point;
+  std::int32_t a;
+  i64 n_near;
+  double u, outside, dist_a;
+};
+// One of its products: the point's coordinates against a group of lanes of a's packed panel.
+template <typename T>
+struct NearPair {
+  const T* x;
+  const T* panel;
+  T* out;
+};
 
 // The slack the pruning test leaves for rounding. The search compares float distances
 // |c|^2 - 2 x.c, each off by at most about (d + 1) u (|x| + |c|)^2 (u the unit roundoff, half
@@ -224,36 +274,11 @@ void assign_chunk(void* context, i64 index) {
   // compared with those alone, each distance computed exactly as the full search computes it
   // (the same products in the same order), the ties resolved the same way: the same label.
   // The lower bound then covers the centers out of reach by their distance to c_a minus u.
-  auto search_near = [&](i64 i, std::int32_t a, double u, double margin, double dist_a) {
-    const double reach = 2.0 * u + margin;
-    const double* around = job.near_dist + static_cast<i64>(a) * kNearKept;
-    const std::int32_t* which = job.near_index + static_cast<i64>(a) * kNearKept;
-    const i64 listed = min_of<i64>(plan.k - 1, kNearKept);
-    i64 n_near = 0;
-    while (n_near < listed && around[n_near] < reach) ++n_near;
-    if (n_near == kNearKept) return false;  // more near centers than kept: search them all
-    // The nearest center out of reach (the list holds every center nearer than its last).
-    const double outside =
-        n_near < listed ? around[n_near] : std::numeric_limits<double>::infinity();
-    std::int32_t near[kNearKept];
-    for (i64 t = 0; t < n_near; ++t) near[t] = which[t];
-    near[n_near++] = a;  // its own center too (n_near was below kNearKept)
-    // tile_accumulate's operations in its order, one fused multiply-add per coordinate where
-    // the instruction set has them (the vector loop is contracted to them there); eight
-    // centers at a time, so that eight independent chains keep the multiply-adders busy.
-    const T* x = data + i * d;
-    T dists[kNearKept];
-    for (i64 t0 = 0; t0 < n_near; t0 += 8) {
-      const i64 m = min_of<i64>(8, n_near - t0);
-      const T* c[8];
-      T dot[8] = {};
-      for (i64 t = 0; t < 8; ++t)
-        c[t] = centers + static_cast<i64>(near[t0 + min_of(t, m - 1)]) * d;
-      for (i64 e = 0; e < d; ++e)
-        for (i64 t = 0; t < 8; ++t) dot[t] = fused_multiply_add(x[e], c[t][e], dot[t]);
-      for (i64 t = 0; t < m; ++t) dists[t0 + t] = job.norms[near[t0 + t]] - 2 * dot[t];
-    }
-    // The smallest, the lowest index among equals, as the full search picks.
+  // The nearest of the centers near[0, n_near) whose distances |c|^2 - 2 x.c are dists (the
+  // smallest, the lowest index among equals, as the full search picks), and point i's bounds:
+  // the second nearest of them, or the nearest center out of reach (outside) minus u.
+  auto finish_near = [&](i64 i, std::int32_t a, const std::int32_t* near, const T* dists,
+                         i64 n_near, double u, double outside, double dist_a) {
     T best = inf, second = inf;
     std::int32_t label = -1;
     for (i64 t = 0; t < n_near; ++t) {
@@ -273,11 +298,110 @@ void assign_chunk(void* context, i64 index) {
     plan.upper[i] = __builtin_sqrt(dist);
     plan.lower[i] = min_of(second_near, outside - u);
     take(i, label, dist);
+  };
+
+  // With the packed near centers, near searches wait in a queue and run a few points at a
+  // time: each (point, center) distance is one chain of dependent multiply-adds, and a vector
+  // of centers for one point is one chain, which alone would wait on every multiply-add's
+  // latency; four points' chains side by side keep the multiply-adders busy. The waiting
+  // points are taken in the order they came, before anything that came after them (run_near
+  // runs first wherever a point is taken), so the sums add up in the order they always did.
+  using Ln = Lanes<T>;
+  using W = typename Ln::W;
+  constexpr i64 kLanes = Ln::N, kGroups = near_groups<T>();
+  NearWait waiting[kNearBatch];
+  alignas(32) T waiting_dists[kNearBatch][kGroups * kLanes];
+  i64 n_waiting = 0;
+  auto run_near = [&]() {
+    // The products, four (point, lane group) pairs at a time; a short last set repeats its
+    // last pair (recomputing the same values).
+    NearPair<T> pairs[kNearBatch * near_groups<T>()];
+    i64 n_pairs = 0;
+    for (i64 w = 0; w < n_waiting; ++w) {
+      const NearWait& q = waiting[w];
+      const T* panel = job.near_packed + static_cast<i64>(q.a) * kGroups * d * kLanes;
+      for (i64 g = 0; g * kLanes < q.n_near; ++g)
+        pairs[n_pairs++] = {data + q.point * d, panel + g * d * kLanes,
+                            waiting_dists[w] + g * kLanes};
+    }
+    for (i64 p = 0; p < n_pairs; p += 4) {
+      const NearPair<T>& p0 = pairs[p];
+      const NearPair<T>& p1 = pairs[min_of(p + 1, n_pairs - 1)];
+      const NearPair<T>& p2 = pairs[min_of(p + 2, n_pairs - 1)];
+      const NearPair<T>& p3 = pairs[min_of(p + 3, n_pairs - 1)];
+      W acc0{}, acc1{}, acc2{}, acc3{};
+      for (i64 e = 0; e < d; ++e) {
+        // tile_accumulate's operation: acc += broadcast(x_e) * c_e
+        acc0 += (p0.x[e] - W{}) * Ln::load(p0.panel + e * kLanes);
+        acc1 += (p1.x[e] - W{}) * Ln::load(p1.panel + e * kLanes);
+        acc2 += (p2.x[e] - W{}) * Ln::load(p2.panel + e * kLanes);
+        acc3 += (p3.x[e] - W{}) * Ln::load(p3.panel + e * kLanes);
+      }
+      Ln::store(p0.out, acc0);
+      Ln::store(p1.out, acc1);
+      Ln::store(p2.out, acc2);
+      Ln::store(p3.out, acc3);
+    }
+    for (i64 w = 0; w < n_waiting; ++w) {
+      const NearWait& q = waiting[w];
+      std::int32_t near[kNearKept + 1];
+      near[0] = q.a;
+      const std::int32_t* which = job.near_index + static_cast<i64>(q.a) * kNearKept;
+      for (i64 t = 1; t < q.n_near; ++t) near[t] = which[t - 1];
+      T* dists = waiting_dists[w];
+      for (i64 t = 0; t < q.n_near; ++t) dists[t] = job.norms[near[t]] - 2 * dists[t];
+      finish_near(q.point, q.a, near, dists, q.n_near, q.u, q.outside, q.dist_a);
+    }
+    n_waiting = 0;
+  };
+
+  // A point d(x, c_a) = u from its center a can only be nearer to centers within 2u of c_a
+  // (the triangle inequality); with the rounding margin on top, the others are out of reach
+  // of the full search too. So when few centers lie within 2u + margin of c_a, the point is
+  // compared with those alone, each distance computed exactly as the full search computes it
+  // (the same products in the same order), the ties resolved the same way: the same label.
+  // The lower bound then covers the centers out of reach by their distance to c_a minus u.
+  auto search_near = [&](i64 i, std::int32_t a, double u, double margin, double dist_a) {
+    const double reach = 2.0 * u + margin;
+    const double* around = job.near_dist + static_cast<i64>(a) * kNearKept;
+    const std::int32_t* which = job.near_index + static_cast<i64>(a) * kNearKept;
+    const i64 listed = min_of<i64>(plan.k - 1, kNearKept);
+    i64 n_near = 0;
+    while (n_near < listed && around[n_near] < reach) ++n_near;
+    if (n_near == kNearKept) return false;  // more near centers than kept: search them all
+    // The nearest center out of reach (the list holds every center nearer than its last).
+    const double outside =
+        n_near < listed ? around[n_near] : std::numeric_limits<double>::infinity();
+    if (job.near_packed) {
+      waiting[n_waiting++] = {i, a, n_near + 1, u, outside, dist_a};
+      if (n_waiting == kNearBatch) run_near();
+      return true;
+    }
+    std::int32_t near[kNearKept + 1];
+    for (i64 t = 0; t < n_near; ++t) near[t] = which[t];
+    near[n_near++] = a;  // its own center too (n_near was below kNearKept)
+    // tile_accumulate's operations in its order, one fused multiply-add per coordinate where
+    // the instruction set has them (the vector loop is contracted to them there); eight
+    // centers at a time, so that eight independent chains keep the multiply-adders busy.
+    const T* x = data + i * d;
+    T dists[kNearKept + 1];
+    for (i64 t0 = 0; t0 < n_near; t0 += 8) {
+      const i64 m = min_of<i64>(8, n_near - t0);
+      const T* c[8];
+      T dot[8] = {};
+      for (i64 t = 0; t < 8; ++t)
+        c[t] = centers + static_cast<i64>(near[t0 + min_of(t, m - 1)]) * d;
+      for (i64 e = 0; e < d; ++e)
+        for (i64 t = 0; t < 8; ++t) dot[t] = fused_multiply_add(x[e], c[t][e], dot[t]);
+      for (i64 t = 0; t < m; ++t) dists[t0 + t] = job.norms[near[t0 + t]] - 2 * dot[t];
+    }
+    finish_near(i, a, near, dists, n_near, u, outside, dist_a);
     return true;
   };
 
   i64 n_search = 0;
   auto run_search = [&]() {
+    run_near();
     for (i64 g = 0; g < n_search; g += MR) {
       const i64 rows = min_of(MR, n_search - g);
       const T* x;
@@ -333,12 +457,25 @@ void assign_chunk(void* context, i64 index) {
     double max_shift = 0.0;
     for (i64 j = 0; j < plan.k; ++j) max_shift = max_of(max_shift, plan.shift[j]);
     const bool want_distance = plan.want_inertia || plan.distances;
+    constexpr i64 kAhead = 12;
     for (i64 i = ch.p0; i < ch.p1; ++i) {
       const std::int32_t label = plan.labels[i];
       if (label < 0 || label >= plan.k) {  // no previous label: search
         search[n_search++] = i;
         if (n_search == kBatch) run_search();
         continue;
+      }
+      // The point kAhead places on is asked for from memory now if its bounds will not keep
+      // it: those reads are scattered, and the hardware prefetchers would not see them
+      // coming.
+      if (i + kAhead < ch.p1) {
+        const i64 ahead = i + kAhead;
+        const std::int32_t label_ahead = plan.labels[ahead];
+        if (label_ahead < 0 || label_ahead >= plan.k ||
+            plan.upper[ahead] + plan.shift[label_ahead] +
+                    prune_margin<T>(d, plan.norms[ahead], job.center_norm_max) >=
+                plan.lower[ahead] - max_shift)
+          prefetch_values(data + ahead * d, d);
       }
       const double margin = prune_margin<T>(d, plan.norms[i], job.center_norm_max);
       const double lower = plan.lower[i] - max_shift;
@@ -353,6 +490,7 @@ void assign_chunk(void* context, i64 index) {
         plan.lower[i] = lower;
         if (want_distance) {
           if (dist < 0.0) dist = exact_distance(i, label);
+          run_near();
           take(i, label, dist);
         }
       } else if (!search_near(i, label, upper, margin, dist)) {
@@ -409,20 +547,53 @@ void assign_chunk_small(void* context, i64 index) {
     }
     acc_inertia = V{};
   };
+  // Each block's float sums go into float64 ones lane by lane (vectors of doubles: a
+  // conversion and an add per vector, where adding the lanes into one sum would chain
+  // several hundred dependent adds a block), and their lanes into the chunk's sums at the end
+  // in a fixed order.
+  typedef double D4 __attribute__((vector_size(32)));
+  constexpr int kHalves = static_cast<int>(sizeof(V) / sizeof(T) / 4);  // D4s per V
+  D4 wide_sum[kSmallK][kSmallD][kHalves] = {}, wide_count[kSmallK][kHalves] = {},
+     wide_inertia[kHalves] = {};
+  auto widen_into = [](D4* to, const V& v) {
+    if constexpr (std::is_same_v<T, float>) {
+      typedef float F4 __attribute__((vector_size(16)));
+      F4 half[2];
+      std::memcpy(half, &v, sizeof(half));
+      for (int h = 0; h < kHalves; ++h) to[h] += __builtin_convertvector(half[h], D4);
+    } else {
+      D4 x;
+      std::memcpy(&x, &v, sizeof(x));
+      to[0] += x;
+    }
+  };
   auto flush = [&]() {
     for (i64 j = 0; j < k; ++j) {
-      for (i64 e = 0; e < d; ++e)
-        for (i64 t = 0; t < L; ++t) ch.sums[j * d + e] += static_cast<double>(acc_sum[j][e][t]);
-      for (i64 t = 0; t < L; ++t) ch.counts[j] += static_cast<double>(acc_count[j][t]);
+      for (i64 e = 0; e < d; ++e) widen_into(wide_sum[j][e], acc_sum[j][e]);
+      widen_into(wide_count[j], acc_count[j]);
     }
-    for (i64 t = 0; t < L; ++t) *ch.inertia += static_cast<double>(acc_inertia[t]);
+    widen_into(wide_inertia, acc_inertia);
     clear();
+  };
+  auto lanes_total = [](const D4* v) {
+    double lane[4 * kHalves];
+    std::memcpy(lane, v, sizeof(lane));
+    double total = 0.0;
+    for (int t = 0; t < 4 * kHalves; ++t) total += lane[t];
+    return total;
   };
   clear();
   for (i64 b0 = ch.p0; b0 < ch.p1; b0 += kBlock) {
     const i64 m = min_of(kBlock, ch.p1 - b0);
     const i64 padded = (m + L - 1) / L * L;
     const T* src = ch.data + b0 * d;
+    // The next block's points and labels are asked for now (a streaming read the hardware
+    // prefetchers alone keep well short of the memory bandwidth).
+    if (b0 + kBlock < ch.p1) {
+      const i64 next = min_of(kBlock, ch.p1 - b0 - kBlock);
+      prefetch_values(src + kBlock * d, next * d);
+      prefetch_values(plan.labels + b0 + kBlock, next);
+    }
     for (i64 i = 0; i < m; ++i)
       for (i64 e = 0; e < d; ++e) coords[e][i] = src[i * d + e];
     for (i64 i = 0; i < m; ++i) wts[i] = ch.weights ? ch.weights[b0 + i] : T(1);
@@ -452,7 +623,10 @@ void assign_chunk_small(void* context, i64 index) {
           for (i64 e = 0; e < d; ++e) dot += x[u][e] * centers[j * d + e];
           const V dist = norm[j] - 2 * dot;
           const I take = dist < best[u];
-          best[u] = take ? dist : best[u];
+          // min, not a select on take: the same lanes (dist < best ? dist : best), but one
+          // instruction of one cycle where the compare and blend chain from center to center
+          // took four.
+          best[u] = min_lanes(dist, best[u]);
           label[u] = take ? index : label[u];
           if (kExact)  // the chosen center, for the inertia from exact differences
             for (i64 e = 0; e < d; ++e)
@@ -473,14 +647,17 @@ void assign_chunk_small(void* context, i64 index) {
     for (; i + 2 * L <= padded; i += 2 * L) nearest(i, Count<2>{});
     for (; i < padded; i += L) nearest(i, Count<1>{});
 
-    // The sums, weights and inertia.
+    // The sums, weights and inertia. Flushing them is a few hundred scalar adds in fixed
+    // chains, as many as the block's points: only when something was added (once the labels
+    // settle, most blocks of a changes_only pass add nothing).
+    bool dirty = kExact || !plan.changes_only;
     for (i64 i = 0; i < padded; i += L) {
       V x[kSmallD];
       const V w = Ln::load(wts + i);
       for (i64 e = 0; e < d; ++e) x[e] = Ln::load(coords[e] + i) * w;
       I label;
       std::memcpy(&label, block_labels + i, sizeof(label));
-      acc_inertia += Ln::load(block_sq + i) * w;  // garbage without kExact, then not reported
+      if (kExact) acc_inertia += Ln::load(block_sq + i) * w;
       if (!plan.changes_only) {
         for (i64 j = 0; j < k; ++j) {
           const I mine = label == static_cast<Int>(j);
@@ -495,6 +672,7 @@ void assign_chunk_small(void* context, i64 index) {
         // A lane without a previous label (none in [0, k), or padding, which weighs nothing)
         // only goes in.
         if (std::memcmp(&old, &label, sizeof(old)) != 0) {
+          dirty = true;
           for (i64 j = 0; j < k; ++j) {
             const I into = (label == static_cast<Int>(j)) & (old != label);
             const I out_of = (old == static_cast<Int>(j)) & (old != label);
@@ -514,15 +692,21 @@ void assign_chunk_small(void* context, i64 index) {
     *ch.changed += static_cast<double>(changed);
     if (plan.distances)
       for (i64 i = 0; i < m; ++i) plan.distances[b0 + i] = static_cast<double>(block_sq[i]);
-    flush();
+    if (dirty) flush();
   }
+  for (i64 j = 0; j < k; ++j) {
+    for (i64 e = 0; e < d; ++e) ch.sums[j * d + e] = lanes_total(wide_sum[j][e]);
+    ch.counts[j] = lanes_total(wide_count[j]);
+  }
+  *ch.inertia = lanes_total(wide_inertia);
 }
 
 template <typename T>
 void assign_typed(KMeansPlan& plan) {
   constexpr i64 NR = Tile<T>::NR;
   const i64 d = plan.d, k = plan.k;
-  KMeansJob<T> job{&plan, 0, (k + NR - 1) / NR, nullptr, nullptr, nullptr, 0.0, nullptr, nullptr};
+  KMeansJob<T> job{&plan,   0,   (k + NR - 1) / NR, nullptr, nullptr,
+                   nullptr, 0.0, nullptr,           nullptr, nullptr};
   // A fixed chunking by the thread count: four chunks a thread, at least 2048 points each.
   const i64 threads = get_num_threads();
   const i64 chunks = max_of<i64>(1, min_of<i64>(4 * threads, (plan.n + 2047) / 2048));
@@ -585,6 +769,35 @@ void assign_typed(KMeansPlan& plan) {
         &lists);
     job.near_dist = lists.dist;
     job.near_index = lists.index;
+  }
+  // Each center's own coordinates and its near centers', lane-major (see KMeansJob).
+  constexpr i64 kLanes = Lanes<T>::N;
+  const std::size_t near_bytes =
+      static_cast<std::size_t>(k * near_groups<T>() * kLanes * d) * sizeof(T);
+  Scratch near_packed(plan.shift && near_bytes <= kNearPackedBytes ? near_bytes : 1);
+  if (plan.shift && near_bytes <= kNearPackedBytes) {
+    struct Panels {
+      const T* centers;
+      const std::int32_t* index;
+      T* packed;
+      i64 k, d;
+    } panels{centers, job.near_index, static_cast<T*>(near_packed.p), k, d};
+    parallel_for_raw(
+        k,
+        [](void* context, i64 a) {
+          const Panels& q = *static_cast<const Panels*>(context);
+          const i64 listed = min_of<i64>(q.k - 1, kNearKept);
+          T* out = q.packed + a * near_groups<T>() * q.d * kLanes;
+          for (i64 lane = 0; lane < near_groups<T>() * kLanes; ++lane) {
+            // Lane 0: a itself; lane t + 1: its near center t; past the list: zeros.
+            const i64 j = lane == 0 ? a : lane <= listed ? q.index[a * kNearKept + lane - 1] : -1;
+            T* column = out + (lane / kLanes) * q.d * kLanes + lane % kLanes;
+            for (i64 e = 0; e < q.d; ++e)
+              column[e * kLanes] = j < 0 ? T(0) : q.centers[j * q.d + e];
+          }
+        },
+        &panels);
+    job.near_packed = static_cast<const T*>(near_packed.p);
   }
   if (k <= kSmallK && d <= kSmallD && !plan.upper) {
     // The distance to the chosen center costs a select per center and coordinate: only when
