@@ -119,21 +119,26 @@ void search_panel(i64 kc, const T* __restrict a, i64 lda, const T* __restrict b,
 // alone when c is null. The eight sums are two vectors of four doubles, coordinate e going to
 // sum e % 8 (the coordinates past the last whole eight too), so the vector body and a scalar
 // loop over the same sums give the same bits.
+typedef double D4 __attribute__((vector_size(32)));
+
+// Four values from p, in float64.
+template <typename T>
+D4 widen4(const T* p) {
+  if constexpr (std::is_same_v<T, float>) {
+    typedef float F4 __attribute__((vector_size(16)));
+    F4 v;
+    std::memcpy(&v, p, sizeof(v));
+    return __builtin_convertvector(v, D4);
+  } else {
+    D4 v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  }
+}
+
 template <typename T>
 double sum_of_squares(const T* __restrict x, const T* __restrict c, i64 d) {
-  typedef double D4 __attribute__((vector_size(32)));
-  auto widen = [](const T* p) {
-    if constexpr (std::is_same_v<T, float>) {
-      typedef float F4 __attribute__((vector_size(16)));
-      F4 v;
-      std::memcpy(&v, p, sizeof(v));
-      return __builtin_convertvector(v, D4);
-    } else {
-      D4 v;
-      std::memcpy(&v, p, sizeof(v));
-      return v;
-    }
-  };
+  auto widen = [](const T* p) { return widen4(p); };
   D4 lo = {}, hi = {};
   i64 e = 0;
   if (c) {
@@ -454,8 +459,21 @@ void assign_chunk(void* context, i64 index) {
       if (n_search == kBatch) run_search();
     }
   } else {
-    double max_shift = 0.0;
-    for (i64 j = 0; j < plan.k; ++j) max_shift = max_of(max_shift, plan.shift[j]);
+    // How far the other centers can have come: the largest shift, or for the points of the
+    // center that moved most, the second largest (Hamerly's bound keeps the distance to
+    // every center but the point's own).
+    double max_shift = 0.0, second_shift = 0.0;
+    i64 moved_most = -1;
+    for (i64 j = 0; j < plan.k; ++j) {
+      const double v = plan.shift[j];
+      if (v > max_shift)
+        second_shift = max_shift, max_shift = v, moved_most = j;
+      else
+        second_shift = max_of(second_shift, v);
+    }
+    auto others_shift = [&](std::int32_t label) {
+      return label == moved_most ? second_shift : max_shift;
+    };
     const bool want_distance = plan.want_inertia || plan.distances;
     constexpr i64 kAhead = 12;
     for (i64 i = ch.p0; i < ch.p1; ++i) {
@@ -474,11 +492,11 @@ void assign_chunk(void* context, i64 index) {
         if (label_ahead < 0 || label_ahead >= plan.k ||
             plan.upper[ahead] + plan.shift[label_ahead] +
                     prune_margin<T>(d, plan.norms[ahead], job.center_norm_max) >=
-                plan.lower[ahead] - max_shift)
+                plan.lower[ahead] - others_shift(label_ahead))
           prefetch_values(data + ahead * d, d);
       }
       const double margin = prune_margin<T>(d, plan.norms[i], job.center_norm_max);
-      const double lower = plan.lower[i] - max_shift;
+      const double lower = plan.lower[i] - others_shift(label);
       double upper = plan.upper[i] + plan.shift[label];
       double dist = -1.0;
       if (upper + margin >= lower) {  // tighten: the exact distance to its own center
@@ -551,7 +569,6 @@ void assign_chunk_small(void* context, i64 index) {
   // conversion and an add per vector, where adding the lanes into one sum would chain
   // several hundred dependent adds a block), and their lanes into the chunk's sums at the end
   // in a fixed order.
-  typedef double D4 __attribute__((vector_size(32)));
   constexpr int kHalves = static_cast<int>(sizeof(V) / sizeof(T) / 4);  // D4s per V
   D4 wide_sum[kSmallK][kSmallD][kHalves] = {}, wide_count[kSmallK][kHalves] = {},
      wide_inertia[kHalves] = {};
@@ -741,29 +758,54 @@ void assign_typed(KMeansPlan& plan) {
   if (plan.shift) {
     struct Lists {
       const T* centers;
+      const T* packed;  // the centers lane-major, NR to a panel (as the full search reads them)
       double* dist;
       std::int32_t* index;
-      i64 k, d;
-    } lists{centers, static_cast<double*>(near.p), nullptr, k, d};
+      i64 k, d, panels;
+    } lists{centers, packed, static_cast<double*>(near.p), nullptr, k, d, job.panels};
     lists.index = reinterpret_cast<std::int32_t*>(lists.dist + k * kNearKept);
     parallel_for_raw(
         k,
         [](void* context, i64 a) {
-          // Insertion into a short sorted list: most centers are farther than its last.
+          // The distances from a to a panel of centers at once, in float64 lanes (one sum
+          // of squares per lane, coordinates in order), then insertion into a short sorted
+          // list: most centers are farther than its last.
           const Lists& q = *static_cast<const Lists*>(context);
+          constexpr int kQuads = static_cast<int>(NR / 4);
           double* dist = q.dist + a * kNearKept;
           std::int32_t* index = q.index + a * kNearKept;
+          const T* own = q.centers + a * q.d;
           i64 held = 0;
-          for (i64 j = 0; j < q.k; ++j) {
-            if (j == a) continue;
-            const double v =
-                __builtin_sqrt(squared_distance(q.centers + a * q.d, q.centers + j * q.d, q.d));
-            if (held == kNearKept && v >= dist[held - 1]) continue;
-            i64 at = held < kNearKept ? held++ : held - 1;
-            for (; at > 0 && dist[at - 1] > v; --at)
-              dist[at] = dist[at - 1], index[at] = index[at - 1];
-            dist[at] = v;
-            index[at] = static_cast<std::int32_t>(j);
+          for (i64 p = 0; p < q.panels; ++p) {
+            D4 acc[kQuads] = {};
+            const T* panel = q.packed + p * q.d * NR;
+            for (i64 e = 0; e < q.d; ++e) {
+              const D4 mine = static_cast<double>(own[e]) - D4{};
+              for (int h = 0; h < kQuads; ++h) {
+                const D4 diff = mine - widen4(panel + e * NR + 4 * h);
+                acc[h] += diff * diff;
+              }
+            }
+            double squares[NR];
+            std::memcpy(squares, acc, sizeof(squares));
+            // Past this, a square's root is at least the list's last distance (the bound's
+            // own rounding covered): most centers are turned away without a root taken.
+            double far_square = std::numeric_limits<double>::infinity();
+            if (held == kNearKept)
+              far_square = dist[held - 1] * dist[held - 1] *
+                           (1.0 + 4.0 * std::numeric_limits<double>::epsilon());
+            for (i64 lane = 0; lane < NR; ++lane) {
+              const i64 j = p * NR + lane;
+              if (j >= q.k) break;
+              if (j == a || squares[lane] > far_square) continue;
+              const double v = __builtin_sqrt(squares[lane]);
+              if (held == kNearKept && v >= dist[held - 1]) continue;
+              i64 at = held < kNearKept ? held++ : held - 1;
+              for (; at > 0 && dist[at - 1] > v; --at)
+                dist[at] = dist[at - 1], index[at] = index[at - 1];
+              dist[at] = v;
+              index[at] = static_cast<std::int32_t>(j);
+            }
           }
         },
         &lists);
@@ -788,12 +830,17 @@ void assign_typed(KMeansPlan& plan) {
           const Panels& q = *static_cast<const Panels*>(context);
           const i64 listed = min_of<i64>(q.k - 1, kNearKept);
           T* out = q.packed + a * near_groups<T>() * q.d * kLanes;
-          for (i64 lane = 0; lane < near_groups<T>() * kLanes; ++lane) {
-            // Lane 0: a itself; lane t + 1: its near center t; past the list: zeros.
-            const i64 j = lane == 0 ? a : lane <= listed ? q.index[a * kNearKept + lane - 1] : -1;
-            T* column = out + (lane / kLanes) * q.d * kLanes + lane % kLanes;
+          // Lane 0: a itself; lane t + 1: its near center t; past the list: zeros. A group's
+          // lanes are read row by row and written a whole vector at a time.
+          for (i64 g = 0; g < near_groups<T>(); ++g, out += q.d * kLanes) {
+            const T* row[kLanes];
+            for (i64 t = 0; t < kLanes; ++t) {
+              const i64 lane = g * kLanes + t;
+              const i64 j = lane == 0 ? a : lane <= listed ? q.index[a * kNearKept + lane - 1] : -1;
+              row[t] = j < 0 ? nullptr : q.centers + j * q.d;
+            }
             for (i64 e = 0; e < q.d; ++e)
-              column[e * kLanes] = j < 0 ? T(0) : q.centers[j * q.d + e];
+              for (i64 t = 0; t < kLanes; ++t) out[e * kLanes + t] = row[t] ? row[t][e] : T(0);
           }
         },
         &panels);
