@@ -307,3 +307,24 @@ def test_bounds_never_change_a_run_with_centers_searched_in_place(monkeypatch):
     full = foveal.kmeans(x, k, init=init, tol=0.0, max_iter=12)
     assert bounded.n_iter > 3, "the bounds were never used"
     assert_same_run(bounded, full, x, "bounded (near centers in place) vs full search")
+
+
+def test_bounds_never_change_a_run_on_four_threads(monkeypatch):
+    """Each center's near list is made by the first thread whose point asks for it while the
+    others wait for it: four threads on shared centers still give the run of full searches."""
+    from foveal import segment as seg
+
+    rng = np.random.default_rng(5)
+    x = blobs(rng, 20000, 24, 60, 1.0, np.float32)
+    init = x[rng.choice(x.shape[0], 120, replace=False)]
+    with foveal.num_threads(4):
+        bounded = foveal.kmeans(x, 120, init=init, tol=0.0, max_iter=25)
+        full_init = seg._Assign.__init__
+        monkeypatch.setattr(
+            seg._Assign,
+            "__init__",
+            lambda self, x, w, k, bounded=False: full_init(self, x, w, k, bounded=False),
+        )
+        full = foveal.kmeans(x, 120, init=init, tol=0.0, max_iter=25)
+    assert bounded.n_iter > 3, "the bounds were never used"
+    assert_same_run(bounded, full, x, "bounded on four threads vs full search")

@@ -10,9 +10,11 @@
 // No n x k matrix is formed. The points are cut into a fixed number of chunks, each with its
 // own float64 partial sums, added in chunk order afterwards: the result depends on the thread
 // count (the chunking), never on the scheduling.
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <thread>
 #include <type_traits>
 
 #include "foveal/image.hpp"
@@ -38,12 +40,14 @@ struct KMeansJob {
   double center_norm_max;  // the largest |c|
   // When pruning: each center's nearest other centers, nearest first (kNearKept of them, or
   // all k - 1 if fewer), and their distances, for the search among near centers.
-  const std::int32_t* near_index;
-  const double* near_dist;
+  std::int32_t* near_index;
+  double* near_dist;
   // And, when they fit (kNearPackedBytes), each center's own coordinates and its near
   // centers', lane-major like the tile's panels: center a's groups of Lanes<T>::N lanes hold
-  // a itself then near_index's list, d rows each (null: not built).
-  const T* near_packed;
+  // a itself then near_index's list, d rows each (null: not kept).
+  T* near_packed;
+  // Per center: kNearNone, kNearMaking or kNearReady (see ensure_near).
+  std::atomic<std::uint8_t>* near_state;
 };
 
 // One chunk's points [p0, p1) and its float64 partials (k x d sums, k weights, the inertia,
@@ -200,6 +204,94 @@ struct NearPair {
   const T* panel;
   T* out;
 };
+
+constexpr std::uint8_t kNearNone = 0, kNearMaking = 1, kNearReady = 2;
+
+// Center a's near list: the kNearKept centers nearest to it (fewer if k is smaller), nearest
+// first, equals in index order, and their distances. The distances to a panel of centers come
+// at once, in float64 lanes (one sum of squares per lane, coordinates in order), from the
+// centers packed as the full search reads them; then insertion into a short sorted list, where
+// most centers are farther than its last.
+template <typename T>
+void make_near_list(const KMeansJob<T>& job, i64 a) {
+  constexpr i64 NR = Tile<T>::NR;
+  constexpr int kQuads = static_cast<int>(NR / 4);
+  const KMeansPlan& plan = *job.plan;
+  const i64 k = plan.k, d = plan.d;
+  double* dist = job.near_dist + a * kNearKept;
+  std::int32_t* index = job.near_index + a * kNearKept;
+  const T* own = static_cast<const T*>(plan.centers) + a * d;
+  i64 held = 0;
+  for (i64 p = 0; p < job.panels; ++p) {
+    D4 acc[kQuads] = {};
+    const T* panel = job.packed + p * d * NR;
+    for (i64 e = 0; e < d; ++e) {
+      const D4 mine = static_cast<double>(own[e]) - D4{};
+      for (int h = 0; h < kQuads; ++h) {
+        const D4 diff = mine - widen4(panel + e * NR + 4 * h);
+        acc[h] += diff * diff;
+      }
+    }
+    double squares[NR];
+    std::memcpy(squares, acc, sizeof(squares));
+    // Past this, a square's root is at least the list's last distance (the bound's own
+    // rounding covered): most centers are turned away without a root taken.
+    double far_square = std::numeric_limits<double>::infinity();
+    if (held == kNearKept)
+      far_square =
+          dist[held - 1] * dist[held - 1] * (1.0 + 4.0 * std::numeric_limits<double>::epsilon());
+    for (i64 lane = 0; lane < NR; ++lane) {
+      const i64 j = p * NR + lane;
+      if (j >= k) break;
+      if (j == a || squares[lane] > far_square) continue;
+      const double v = __builtin_sqrt(squares[lane]);
+      if (held == kNearKept && v >= dist[held - 1]) continue;
+      i64 at = held < kNearKept ? held++ : held - 1;
+      for (; at > 0 && dist[at - 1] > v; --at) dist[at] = dist[at - 1], index[at] = index[at - 1];
+      dist[at] = v;
+      index[at] = static_cast<std::int32_t>(j);
+    }
+  }
+}
+
+// Center a's packed near centers (see KMeansJob::near_packed): lane 0 is a itself, lane t + 1
+// its near center t, lanes past the list zeros. A group's lanes are read row by row and
+// written a whole vector at a time.
+template <typename T>
+void pack_near_centers(const KMeansJob<T>& job, i64 a) {
+  constexpr i64 kLanes = Lanes<T>::N;
+  const KMeansPlan& plan = *job.plan;
+  const i64 k = plan.k, d = plan.d;
+  const T* centers = static_cast<const T*>(plan.centers);
+  const i64 listed = min_of<i64>(k - 1, kNearKept);
+  T* out = job.near_packed + a * near_groups<T>() * d * kLanes;
+  for (i64 g = 0; g < near_groups<T>(); ++g, out += d * kLanes) {
+    const T* row[kLanes];
+    for (i64 t = 0; t < kLanes; ++t) {
+      const i64 lane = g * kLanes + t;
+      const i64 j = lane == 0 ? a : lane <= listed ? job.near_index[a * kNearKept + lane - 1] : -1;
+      row[t] = j < 0 ? nullptr : centers + j * d;
+    }
+    for (i64 e = 0; e < d; ++e)
+      for (i64 t = 0; t < kLanes; ++t) out[e * kLanes + t] = row[t] ? row[t][e] : T(0);
+  }
+}
+
+// Makes center a's near list (and packed near centers) unless this pass already has: the
+// first thread to ask makes them, one that asks meanwhile waits for it.
+template <typename T>
+void ensure_near(const KMeansJob<T>& job, i64 a) {
+  std::atomic<std::uint8_t>& state = job.near_state[a];
+  if (state.load(std::memory_order_acquire) == kNearReady) return;
+  std::uint8_t expected = kNearNone;
+  if (state.compare_exchange_strong(expected, kNearMaking, std::memory_order_acq_rel)) {
+    make_near_list(job, a);
+    if (job.near_packed) pack_near_centers(job, a);
+    state.store(kNearReady, std::memory_order_release);
+    return;
+  }
+  while (state.load(std::memory_order_acquire) != kNearReady) std::this_thread::yield();
+}
 
 // The slack the pruning test leaves for rounding. The search compares float distances
 // |c|^2 - 2 x.c, each off by at most about (d + 1) u (|x| + |c|)^2 (u the unit roundoff, half
@@ -367,6 +459,7 @@ void assign_chunk(void* context, i64 index) {
   // (the same products in the same order), the ties resolved the same way: the same label.
   // The lower bound then covers the centers out of reach by their distance to c_a minus u.
   auto search_near = [&](i64 i, std::int32_t a, double u, double margin, double dist_a) {
+    ensure_near(job, a);
     const double reach = 2.0 * u + margin;
     const double* around = job.near_dist + static_cast<i64>(a) * kNearKept;
     const std::int32_t* which = job.near_index + static_cast<i64>(a) * kNearKept;
@@ -722,8 +815,8 @@ template <typename T>
 void assign_typed(KMeansPlan& plan) {
   constexpr i64 NR = Tile<T>::NR;
   const i64 d = plan.d, k = plan.k;
-  KMeansJob<T> job{&plan,   0,   (k + NR - 1) / NR, nullptr, nullptr,
-                   nullptr, 0.0, nullptr,           nullptr, nullptr};
+  KMeansJob<T> job{&plan, 0,       (k + NR - 1) / NR, nullptr, nullptr, nullptr,
+                   0.0,   nullptr, nullptr,           nullptr, nullptr};
   // A fixed chunking by the thread count: four chunks a thread, at least 2048 points each.
   const i64 threads = get_num_threads();
   const i64 chunks = max_of<i64>(1, min_of<i64>(4 * threads, (plan.n + 2047) / 2048));
@@ -752,99 +845,25 @@ void assign_typed(KMeansPlan& plan) {
   for (i64 j = 0; j < k; ++j)
     job.center_norm_max = max_of(job.center_norm_max, static_cast<double>(norms[j]));
   job.center_norm_max = __builtin_sqrt(job.center_norm_max);
-  Scratch near(plan.shift ? static_cast<std::size_t>(k * kNearKept) *
-                                (sizeof(double) + sizeof(std::int32_t))
-                          : 1);
-  if (plan.shift) {
-    struct Lists {
-      const T* centers;
-      const T* packed;  // the centers lane-major, NR to a panel (as the full search reads them)
-      double* dist;
-      std::int32_t* index;
-      i64 k, d, panels;
-    } lists{centers, packed, static_cast<double*>(near.p), nullptr, k, d, job.panels};
-    lists.index = reinterpret_cast<std::int32_t*>(lists.dist + k * kNearKept);
-    parallel_for_raw(
-        k,
-        [](void* context, i64 a) {
-          // The distances from a to a panel of centers at once, in float64 lanes (one sum
-          // of squares per lane, coordinates in order), then insertion into a short sorted
-          // list: most centers are farther than its last.
-          const Lists& q = *static_cast<const Lists*>(context);
-          constexpr int kQuads = static_cast<int>(NR / 4);
-          double* dist = q.dist + a * kNearKept;
-          std::int32_t* index = q.index + a * kNearKept;
-          const T* own = q.centers + a * q.d;
-          i64 held = 0;
-          for (i64 p = 0; p < q.panels; ++p) {
-            D4 acc[kQuads] = {};
-            const T* panel = q.packed + p * q.d * NR;
-            for (i64 e = 0; e < q.d; ++e) {
-              const D4 mine = static_cast<double>(own[e]) - D4{};
-              for (int h = 0; h < kQuads; ++h) {
-                const D4 diff = mine - widen4(panel + e * NR + 4 * h);
-                acc[h] += diff * diff;
-              }
-            }
-            double squares[NR];
-            std::memcpy(squares, acc, sizeof(squares));
-            // Past this, a square's root is at least the list's last distance (the bound's
-            // own rounding covered): most centers are turned away without a root taken.
-            double far_square = std::numeric_limits<double>::infinity();
-            if (held == kNearKept)
-              far_square = dist[held - 1] * dist[held - 1] *
-                           (1.0 + 4.0 * std::numeric_limits<double>::epsilon());
-            for (i64 lane = 0; lane < NR; ++lane) {
-              const i64 j = p * NR + lane;
-              if (j >= q.k) break;
-              if (j == a || squares[lane] > far_square) continue;
-              const double v = __builtin_sqrt(squares[lane]);
-              if (held == kNearKept && v >= dist[held - 1]) continue;
-              i64 at = held < kNearKept ? held++ : held - 1;
-              for (; at > 0 && dist[at - 1] > v; --at)
-                dist[at] = dist[at - 1], index[at] = index[at - 1];
-              dist[at] = v;
-              index[at] = static_cast<std::int32_t>(j);
-            }
-          }
-        },
-        &lists);
-    job.near_dist = lists.dist;
-    job.near_index = lists.index;
-  }
-  // Each center's own coordinates and its near centers', lane-major (see KMeansJob).
+  // When pruning: each center's near list (and packed near centers) is made the first time
+  // a point of its asks for it, in this pass: centers whose points all keep their bounds never
+  // need one.
   constexpr i64 kLanes = Lanes<T>::N;
   const std::size_t near_bytes =
       static_cast<std::size_t>(k * near_groups<T>() * kLanes * d) * sizeof(T);
-  Scratch near_packed(plan.shift && near_bytes <= kNearPackedBytes ? near_bytes : 1);
-  if (plan.shift && near_bytes <= kNearPackedBytes) {
-    struct Panels {
-      const T* centers;
-      const std::int32_t* index;
-      T* packed;
-      i64 k, d;
-    } panels{centers, job.near_index, static_cast<T*>(near_packed.p), k, d};
-    parallel_for_raw(
-        k,
-        [](void* context, i64 a) {
-          const Panels& q = *static_cast<const Panels*>(context);
-          const i64 listed = min_of<i64>(q.k - 1, kNearKept);
-          T* out = q.packed + a * near_groups<T>() * q.d * kLanes;
-          // Lane 0: a itself; lane t + 1: its near center t; past the list: zeros. A group's
-          // lanes are read row by row and written a whole vector at a time.
-          for (i64 g = 0; g < near_groups<T>(); ++g, out += q.d * kLanes) {
-            const T* row[kLanes];
-            for (i64 t = 0; t < kLanes; ++t) {
-              const i64 lane = g * kLanes + t;
-              const i64 j = lane == 0 ? a : lane <= listed ? q.index[a * kNearKept + lane - 1] : -1;
-              row[t] = j < 0 ? nullptr : q.centers + j * q.d;
-            }
-            for (i64 e = 0; e < q.d; ++e)
-              for (i64 t = 0; t < kLanes; ++t) out[e * kLanes + t] = row[t] ? row[t][e] : T(0);
-          }
-        },
-        &panels);
-    job.near_packed = static_cast<const T*>(near_packed.p);
+  const bool packing = plan.shift && near_bytes <= kNearPackedBytes;
+  Scratch near(plan.shift ? static_cast<std::size_t>(k * kNearKept) *
+                                    (sizeof(double) + sizeof(std::int32_t)) +
+                                static_cast<std::size_t>(k)
+                          : 1);
+  Scratch near_packed(packing ? near_bytes : 1);
+  if (plan.shift) {
+    job.near_dist = static_cast<double*>(near.p);
+    job.near_index = reinterpret_cast<std::int32_t*>(job.near_dist + k * kNearKept);
+    auto* state = reinterpret_cast<std::atomic<std::uint8_t>*>(job.near_index + k * kNearKept);
+    for (i64 j = 0; j < k; ++j) new (state + j) std::atomic<std::uint8_t>(kNearNone);
+    job.near_state = state;
+    if (packing) job.near_packed = static_cast<T*>(near_packed.p);
   }
   if (k <= kSmallK && d <= kSmallD && !plan.upper) {
     // The distance to the chosen center costs a select per center and coordinate: only when
