@@ -535,8 +535,16 @@ void assign_chunk(void* context, i64 index) {
           T v2 = b2[lane];  // the second nearest: another lane's nearest, or this lane's second
           for (i64 j = 0; j < NR; ++j)
             if (j != lane) v2 = min_of(v2, b[j]);
-          const double x_norm = squared_norm(data + point * d, d);
-          plan.norms[point] = __builtin_sqrt(x_norm);
+          // |x|^2: measured the first time the point is labelled, then from the |x| kept
+          // then (the bound's margin dwarfs the root's rounding).
+          double x_norm;
+          const std::int32_t old = plan.labels[point];
+          if (pruning && old >= 0 && old < plan.k) {
+            x_norm = plan.norms[point] * plan.norms[point];
+          } else {
+            x_norm = squared_norm(data + point * d, d);
+            plan.norms[point] = __builtin_sqrt(x_norm);
+          }
           plan.upper[point] = __builtin_sqrt(dist);
           const double d2 = static_cast<double>(v2) + x_norm;
           plan.lower[point] = v2 == inf ? inf : __builtin_sqrt(d2 > 0.0 ? d2 : 0.0);
