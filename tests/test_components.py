@@ -22,12 +22,45 @@ import foveal
 import numpy as np
 import pytest
 from conftest import SEED
+from foveal._backend import _core
 from foveal.reference import components as ref
 from foveal.reference import contours as ref_contours
 from test_components_reference import BINARY_IMAGES, blobs, noise, rings
 
 INT_MAX = np.iinfo(np.int32).max
 CONNECTIVITIES = (4, 8)
+#: label and component_stats give an image several threads only from 768 Ki pixels a stripe.
+DEFAULT_STRIPE_PIXELS = 768 * 1024
+
+
+@pytest.fixture(autouse=True)
+def stripes_from_64_rows():
+    """Every test here cuts images of 64 rows a stripe (the pixels' minimum off), so the small
+    images below exercise the stripes and their seams as a large image does by default."""
+    previous = _core._set_label_stripe_pixels(0)
+    yield
+    _core._set_label_stripe_pixels(previous)
+
+
+def test_small_images_keep_one_stripe_by_default(cv2):
+    """With the default minimum a 300x400 image is one stripe on any thread count; the result
+    is the same as in stripes and as cv2's."""
+    img = LARGE_IMAGES["blobs_300x400_0.5"]
+    assert _core._set_label_stripe_pixels(DEFAULT_STRIPE_PIXELS) == 0
+    with foveal.num_threads(4):
+        whole = run_label(img, 8)
+    _core._set_label_stripe_pixels(0)
+    with foveal.num_threads(4):
+        striped = run_label(img, 8)
+    assert_components_equal(whole, striped, "one stripe vs stripes")
+    assert_components_equal(whole, cv2_components(cv2, img, 8), "one stripe vs cv2")
+
+
+def test_stripe_pixels_must_not_be_negative():
+    with pytest.raises(ValueError, match="pixels"):
+        _core._set_label_stripe_pixels(-1)
+
+
 BINARY_DTYPES = ("bool", "uint8", "uint16", "int16", "float32", "float64")
 
 

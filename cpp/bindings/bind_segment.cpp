@@ -164,6 +164,10 @@ void bind_segment(py::module_& m) {
       py::arg("data"), py::arg("centers"), py::arg("weights"), py::arg("labels"),
       py::arg("distances") = py::none());
 
+  m.def("_set_label_stripe_pixels", &foveal::set_label_stripe_pixels, py::arg("pixels"),
+        "Test hook: the fewest pixels per stripe before label and component_stats use several "
+        "threads (default 768 Ki); returns the previous value.");
+
   m.def(
       "label",
       [](const py::array& binary, int connectivity, py::array& labels, bool with_stats) {

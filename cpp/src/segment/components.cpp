@@ -5,6 +5,7 @@
 // every run's label and, for the statistics, adds each run as a whole (its length, the sum of
 // its columns, its ends), so the statistics cost per run, not per pixel.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -133,9 +134,18 @@ void check_size(std::int64_t rows, std::int64_t cols, const char* fn) {
     throw ValueError(std::string(fn) + ": the image has too many pixels (at most 2**31 - 2)");
 }
 
-std::int32_t stripe_count(std::int64_t rows) {
+// Stripes of at least 64 rows and stripe_pixels pixels: below 768 Ki pixels, waking another
+// thread and joining the stripes' labels costs more than the stripe saves (a 0.5 Mpixel image
+// took 0.55 ms on one thread and 0.72 ms on two; 2 Mpixels 1.8 and 1.4).
+std::atomic<std::int64_t> stripe_pixels{768 * 1024};
+
+std::int32_t stripe_count(std::int64_t rows, std::int64_t cols) {
   const std::int64_t by_rows = std::max<std::int64_t>(1, rows / 64);
-  return static_cast<std::int32_t>(std::min<std::int64_t>(by_rows, get_num_threads()));
+  const std::int64_t least = stripe_pixels.load(std::memory_order_relaxed);
+  const std::int64_t by_pixels = least > 0 ? std::max<std::int64_t>(1, rows * cols / least)
+                                           : std::numeric_limits<std::int64_t>::max();
+  return static_cast<std::int32_t>(
+      std::min<std::int64_t>(std::min(by_rows, by_pixels), get_num_threads()));
 }
 
 }  // namespace
@@ -151,7 +161,7 @@ std::int32_t label_components(ConstImageView binary, int connectivity, std::int3
   const auto cols = static_cast<std::int32_t>(binary.cols);
   const std::int32_t reach = connectivity == 8 ? 1 : 0;
 
-  std::vector<Stripe> stripes(stripe_count(rows));
+  std::vector<Stripe> stripes(stripe_count(rows, cols));
   const auto n_stripes = static_cast<std::int32_t>(stripes.size());
   for (std::int32_t t = 0; t < n_stripes; ++t) {
     // Even boundaries, so that no pair of rows (a row of 2x2 blocks) straddles two stripes.
@@ -264,10 +274,15 @@ std::int32_t label_components(ConstImageView binary, int connectivity, std::int3
   return count;
 }
 
+std::int64_t set_label_stripe_pixels(std::int64_t pixels) {
+  if (pixels < 0) throw ValueError("set_label_stripe_pixels: pixels must be >= 0");
+  return stripe_pixels.exchange(pixels);
+}
+
 std::vector<ComponentStat> component_stats(const std::int32_t* labels, std::int64_t rows,
                                            std::int64_t cols, std::int64_t label_stride) {
   check_size(rows, cols, "component_stats");
-  const auto n_stripes = stripe_count(rows);
+  const auto n_stripes = stripe_count(rows, cols);
 
   std::vector<std::int32_t> stripe_min(n_stripes), stripe_max(n_stripes);
   parallel_for(n_stripes, [&](std::int64_t t) {
