@@ -288,13 +288,13 @@ def test_bounds_never_change_a_run(monkeypatch, dtype, n, d, k, spread, weighted
 
 
 def test_bounds_never_change_a_run_with_centers_searched_in_place(monkeypatch):
-    """Many centers in many dimensions (480 x 500 float64): the packed copies of each center's
+    """Many centers in many dimensions (600 x 900 float64): the packed copies of each center's
     near centers would pass their memory limit (64 MiB), so the search among near centers
     reads the centers in place, one point at a time; still the run of full searches."""
     from foveal import segment as seg
 
     rng = np.random.default_rng(77)
-    n, d, k = 1500, 500, 480
+    n, d, k = 1500, 900, 600
     x = blobs(rng, n, d, k // 2, 1.0, np.float64)  # about two centers to a blob
     init = x[rng.choice(n, k, replace=False)]
     bounded = foveal.kmeans(x, k, init=init, tol=0.0, max_iter=12)
