@@ -328,3 +328,29 @@ def test_bounds_never_change_a_run_on_four_threads(monkeypatch):
         full = foveal.kmeans(x, 120, init=init, tol=0.0, max_iter=25)
     assert bounded.n_iter > 3, "the bounds were never used"
     assert_same_run(bounded, full, x, "bounded on four threads vs full search")
+
+
+def test_a_weighted_cluster_that_empties_is_reseeded_as_in_full_searches(monkeypatch):
+    """The incremental sums add and take away float64 weights, which can leave an emptied
+    cluster at -4e-15 rather than 0; it must still count as empty and be re-seeded, as the
+    full-search run (whose sums start from zero every pass) re-seeds it. One initial center far
+    from every point empties at once; this case left two clusters empty, centered at 0."""
+    from foveal import segment as seg
+
+    rng = np.random.default_rng(11)
+    n, d, k = 800, 65, 20
+    means = rng.uniform(-10, 10, (k // 2 + 1, d))
+    x = means[rng.integers(0, k // 2 + 1, n)] + 0.4 * rng.standard_normal((n, d))
+    init = x[rng.choice(n, k, replace=False)].copy()
+    init[-1] = 1e3
+    w = rng.uniform(0.5, 1.5, n)
+    bounded = foveal.kmeans(x, k, init=init, sample_weight=w, max_iter=50)
+    full_init = seg._Assign.__init__
+    monkeypatch.setattr(
+        seg._Assign,
+        "__init__",
+        lambda self, x, w, k, bounded=False: full_init(self, x, w, k, bounded=False),
+    )
+    full = foveal.kmeans(x, k, init=init, sample_weight=w, max_iter=50)
+    assert np.bincount(bounded.labels, minlength=k).min() > 0, "a cluster was left empty"
+    assert_same_run(bounded, full, x, "weighted, a cluster emptied")

@@ -155,8 +155,33 @@ class _Assign:
         if incremental:  # the changes the relabelled points bring
             self.sums += sums
             self.counts += counts
+            self._settle_emptied()
         self.shift = None
         return result
+
+    def _settle_emptied(self) -> None:
+        """Adding and taking away weights leaves rounding behind: a cluster that lost every
+        point can keep a weight of -4e-15 instead of 0, and would not count as empty. The
+        clusters whose weight fell to within rounding of zero get their sums and weight again
+        from their members (none: exactly 0); rare, as it takes a cluster emptying."""
+        n = self.x.shape[0]
+        total = float(n) if self.w is None else float(np.abs(self.w).sum())
+        # Each pass adds at most n weights, each rounded by at most eps of the total weight.
+        low = np.flatnonzero(self.counts <= 64 * np.finfo(np.float64).eps * n * total)
+        if not low.size:
+            return
+        members = np.flatnonzero(np.isin(self.labels, low))
+        weights = None if self.w is None else self.w[members].astype(np.float64)
+        of = self.labels[members]
+        k = self.counts.shape[0]
+        counts = np.bincount(of, weights=weights, minlength=k)
+        points = self.x[members].astype(np.float64)
+        if weights is not None:
+            points *= weights[:, None]
+        sums = np.zeros_like(self.sums)
+        np.add.at(sums, of, points)
+        self.counts[low] = counts[low]
+        self.sums[low] = sums[low]
 
 
 def _lloyd(x, w, centers, max_iter: int, tol: float) -> tuple[Any, Any, float, int]:
